@@ -1,0 +1,29 @@
+import type { Config } from 'jest';
+import { readdirSync, existsSync } from 'node:fs';
+import { join } from 'node:path';
+
+/** Every package and app with a `test/` folder is a jest project; `@queue/*` resolves to sources, so tests need no build. */
+const roots = ['packages', 'apps'].flatMap((dir) =>
+  existsSync(join(__dirname, dir))
+    ? readdirSync(join(__dirname, dir)).map((name) => join(__dirname, dir, name))
+    : [],
+);
+
+const config: Config = {
+  projects: roots
+    .filter((root) => existsSync(join(root, 'test')))
+    .map((root) => ({
+      displayName: root.slice(__dirname.length + 1),
+      rootDir: root,
+      testEnvironment: 'node',
+      testMatch: ['<rootDir>/test/**/*.test.ts'],
+      testPathIgnorePatterns: ['/node_modules/', '/dist/'],
+      moduleNameMapper: { '^@queue/([^/]+)$': join(__dirname, 'packages/$1/src/index.ts') },
+      setupFiles: [join(__dirname, 'scripts/jest-setup.ts')],
+      transform: {
+        '^.+\\.ts$': ['ts-jest', { tsconfig: join(__dirname, 'tsconfig.json') }],
+      },
+    })),
+};
+
+export default config;

@@ -1,0 +1,94 @@
+import {
+  IsBoolean,
+  IsInt,
+  IsNotEmpty,
+  IsObject,
+  IsOptional,
+  IsString,
+  Min,
+  validateSync,
+} from 'class-validator';
+import { ConfigurationError } from '../errors';
+import { DEFAULT_JSON_LIMITS } from '../protocol/json';
+import { toIssues, validateTaskOptions, type TaskDefaults } from '../task/options';
+
+/** Configuration of an App. */
+export interface AppOptions {
+  /** The App's name (shown in logs). */
+  name: string;
+  /** Broker URL: `memory://` (in-process), or `amqp://user:pass@host:5672/vhost` with `@queue/amqp`. @default 'memory://' */
+  broker?: string;
+  /** Result backend URL: `memory://`, or `rpc://` with `@queue/amqp`. @default 'memory://' with a memory broker, else 'rpc://' */
+  resultBackend?: string;
+  /** Queue for tasks that name none. @default 'celery' (Celery's default, so both can share it) */
+  defaultQueue?: string;
+  /** Option defaults for every task of this App (overridden by class fields and decorator options). */
+  taskDefaults?: TaskDefaults;
+  /** Run tasks at once, in-process, when they are sent (Celery's `task_always_eager`); for tests. @default false */
+  taskAlwaysEager?: boolean;
+  /** In eager mode, make `applyAsync` reject when the task fails. @default false */
+  taskEagerPropagates?: boolean;
+  /** Largest task message body accepted by workers, in bytes. @default 16 MiB (RabbitMQ's own limit) */
+  maxMessageBytes?: number;
+  /** Settings passed to the transport and result backend (see `@queue/amqp`). */
+  transportOptions?: Record<string, unknown>;
+  /** Make this App the current one (used by class tasks and shared tasks). @default true */
+  setAsCurrent?: boolean;
+}
+
+class AppOptionsSchema {
+  @IsString() @IsNotEmpty() name!: string;
+  @IsOptional() @IsString() @IsNotEmpty() broker?: string;
+  @IsOptional() @IsString() @IsNotEmpty() resultBackend?: string;
+  @IsOptional() @IsString() @IsNotEmpty() defaultQueue?: string;
+  @IsOptional() @IsObject() taskDefaults?: TaskDefaults;
+  @IsOptional() @IsBoolean() taskAlwaysEager?: boolean;
+  @IsOptional() @IsBoolean() taskEagerPropagates?: boolean;
+  @IsOptional() @IsInt() @Min(1) maxMessageBytes?: number;
+  @IsOptional() @IsObject() transportOptions?: Record<string, unknown>;
+  @IsOptional() @IsBoolean() setAsCurrent?: boolean;
+}
+
+export interface CompiledAppOptions {
+  readonly name: string;
+  readonly broker: string;
+  readonly resultBackend: string;
+  readonly defaultQueue: string;
+  readonly taskDefaults: TaskDefaults;
+  readonly taskAlwaysEager: boolean;
+  readonly taskEagerPropagates: boolean;
+  readonly maxMessageBytes: number;
+  readonly transportOptions: Readonly<Record<string, unknown>>;
+  readonly setAsCurrent: boolean;
+}
+
+/** @throws ConfigurationError naming each bad option. */
+export function compileAppOptions(options: AppOptions): CompiledAppOptions {
+  if (typeof options !== 'object' || options === null)
+    throw new ConfigurationError('App options must be an object');
+  const errors = validateSync(Object.assign(new AppOptionsSchema(), options), {
+    whitelist: true,
+    forbidNonWhitelisted: true,
+  });
+  if (errors.length > 0) {
+    const detail = toIssues(errors)
+      .map((i) => `${i.property}: ${Object.values(i.constraints).join('; ')}`)
+      .join(', ');
+    throw new ConfigurationError(`Invalid App options: ${detail}`);
+  }
+  const taskDefaults = options.taskDefaults ?? {};
+  validateTaskOptions(`taskDefaults of App ${options.name}`, taskDefaults);
+  const broker = options.broker ?? 'memory://';
+  return Object.freeze({
+    name: options.name,
+    broker,
+    resultBackend: options.resultBackend ?? (broker.startsWith('memory:') ? 'memory://' : 'rpc://'),
+    defaultQueue: options.defaultQueue ?? 'celery',
+    taskDefaults,
+    taskAlwaysEager: options.taskAlwaysEager ?? false,
+    taskEagerPropagates: options.taskEagerPropagates ?? false,
+    maxMessageBytes: options.maxMessageBytes ?? DEFAULT_JSON_LIMITS.maxBytes,
+    transportOptions: options.transportOptions ?? {},
+    setAsCurrent: options.setAsCurrent ?? true,
+  });
+}

@@ -1,0 +1,76 @@
+import {
+  IsArray,
+  IsDate,
+  IsInt,
+  IsNotEmpty,
+  IsNumber,
+  IsObject,
+  IsOptional,
+  IsString,
+  Max,
+  Min,
+  ValidateBy,
+  validateSync,
+} from 'class-validator';
+import { ConfigurationError } from '../errors';
+import { toIssues } from '../task/options';
+
+/** Options of one call: `applyAsync({...})`, `app.sendTask(name, args, kwargs, {...})`. */
+export interface ApplyOptions<TArgs extends unknown[] = unknown[]> {
+  /** Positional arguments. */
+  args?: TArgs;
+  /** Keyword arguments (matched to parameter names; what Celery callers send). */
+  kwargs?: Record<string, unknown>;
+  /** The task id; generated when absent (set it to store the id before sending, e.g. on a database row). */
+  taskId?: string;
+  /** Seconds from now before the task may run. */
+  countdown?: number;
+  /** The earliest time the task may run. */
+  eta?: Date;
+  /** Seconds from now, or a time, after which the task is revoked instead of run. */
+  expires?: number | Date;
+  /** Destination queue. @default the task's queue, else the App's defaultQueue */
+  queue?: string;
+  /** Message priority 0–255. */
+  priority?: number;
+  /** Extra message headers (travel with the task, visible as `this.request.headers`). */
+  headers?: Record<string, unknown>;
+}
+
+function IsNumberOrDate(): PropertyDecorator {
+  return ValidateBy({
+    name: 'isNumberOrDate',
+    validator: {
+      validate: (value: unknown) =>
+        (typeof value === 'number' && Number.isFinite(value)) ||
+        (value instanceof Date && !Number.isNaN(value.getTime())),
+      defaultMessage: () => 'expires must be seconds (number) or a valid Date',
+    },
+  });
+}
+
+class ApplyOptionsSchema {
+  @IsOptional() @IsArray() args?: unknown[];
+  @IsOptional() @IsObject() kwargs?: Record<string, unknown>;
+  @IsOptional() @IsString() @IsNotEmpty() taskId?: string;
+  @IsOptional() @IsNumber() @Min(0) countdown?: number;
+  @IsOptional() @IsDate() eta?: Date;
+  @IsOptional() @IsNumberOrDate() expires?: number | Date;
+  @IsOptional() @IsString() @IsNotEmpty() queue?: string;
+  @IsOptional() @IsInt() @Min(0) @Max(255) priority?: number;
+  @IsOptional() @IsObject() headers?: Record<string, unknown>;
+}
+
+/** @throws ConfigurationError naming the task and each bad option. */
+export function validateApplyOptions(taskName: string, options: ApplyOptions): void {
+  const errors = validateSync(Object.assign(new ApplyOptionsSchema(), options), {
+    whitelist: true,
+    forbidNonWhitelisted: true,
+  });
+  if (errors.length > 0) {
+    const detail = toIssues(errors)
+      .map((i) => `${i.property}: ${Object.values(i.constraints).join('; ')}`)
+      .join(', ');
+    throw new ConfigurationError(`Invalid call options for task ${taskName}: ${detail}`);
+  }
+}

@@ -1,0 +1,226 @@
+/**
+ * Every error the framework throws. Names are stable (they travel on the wire as `exc_type` and are what
+ * callers match on), so each class sets `name` explicitly instead of relying on minifiable class names.
+ */
+
+/** Base of every framework error; `code` is a stable, greppable identifier. */
+export class QueueError extends Error {
+  readonly code: string = 'QUEUE_ERROR';
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'QueueError';
+  }
+}
+
+// ---- control flow: what a task body (or the framework on its behalf) throws to steer its outcome ----
+
+/** Thrown by `this.retry()`: the run ends and the task is sent again later (state RETRY). */
+export class Retry extends QueueError {
+  override readonly code = 'TASK_RETRY';
+  constructor(
+    message: string,
+    /** The error that caused the retry, if any. */
+    readonly exc: Error | undefined,
+    /** When the next attempt is due (epoch ms). */
+    readonly when: number,
+  ) {
+    super(message, { cause: exc });
+    this.name = 'Retry';
+  }
+}
+
+/** Thrown by a task to refuse its message: it is dead-lettered (or requeued when `requeue`), no state is stored. */
+export class Reject extends QueueError {
+  override readonly code = 'TASK_REJECT';
+  constructor(
+    readonly reason = 'rejected by task',
+    readonly requeue = false,
+  ) {
+    super(reason);
+    this.name = 'Reject';
+  }
+}
+
+/** Thrown by a task to end its run without storing any state (the message is acked). */
+export class Ignore extends QueueError {
+  override readonly code = 'TASK_IGNORE';
+  constructor(message = 'task ignored') {
+    super(message);
+    this.name = 'Ignore';
+  }
+}
+
+/** Raised into a run at its soft time limit (the reason of `this.signal`); a task may catch it and clean up. */
+export class SoftTimeLimitExceeded extends QueueError {
+  override readonly code = 'SOFT_TIME_LIMIT_EXCEEDED';
+  constructor(readonly seconds: number) {
+    super(`soft time limit (${seconds}s) exceeded`);
+    this.name = 'SoftTimeLimitExceeded';
+  }
+}
+
+/** The run passed its hard time limit and was given up as FAILURE. */
+export class TimeLimitExceeded extends QueueError {
+  override readonly code = 'TIME_LIMIT_EXCEEDED';
+  constructor(readonly seconds: number) {
+    super(`hard time limit (${seconds}s) exceeded`);
+    this.name = 'TimeLimitExceeded';
+  }
+}
+
+/** `this.retry()` was called when the task had already been retried `maxRetries` times. */
+export class MaxRetriesExceededError extends QueueError {
+  override readonly code = 'MAX_RETRIES_EXCEEDED';
+  constructor(
+    readonly taskName: string,
+    readonly taskId: string,
+    readonly maxRetries: number,
+    cause?: unknown,
+  ) {
+    super(`Can't retry ${taskName}[${taskId}]: max retries (${maxRetries}) exceeded`, { cause });
+    this.name = 'MaxRetriesExceededError';
+  }
+}
+
+/** The task was revoked or had expired before it ran. */
+export class TaskRevokedError extends QueueError {
+  override readonly code = 'TASK_REVOKED';
+  constructor(message: string) {
+    super(message);
+    this.name = 'TaskRevokedError';
+  }
+}
+
+// ---- definition and input errors ----
+
+/** No task of that name is registered (in this App, or on the worker that received it). */
+export class NotRegistered extends QueueError {
+  override readonly code = 'TASK_NOT_REGISTERED';
+  constructor(readonly taskName: string) {
+    super(`Task of name '${taskName}' is not registered`);
+    this.name = 'NotRegistered';
+  }
+}
+
+/** One failed constraint of a task option or payload property. */
+export interface ValidationIssue {
+  /** Dotted path of the property (e.g. `maxRetries`, `address.zip`). */
+  readonly property: string;
+  /** class-validator constraint name → message. */
+  readonly constraints: Readonly<Record<string, string>>;
+}
+
+function describeIssues(issues: readonly ValidationIssue[]): string {
+  return issues.map((i) => `${i.property}: ${Object.values(i.constraints).join('; ')}`).join(', ');
+}
+
+/** A task's options are invalid (raised when the task is defined or registered). */
+export class InvalidTaskOptionsError extends QueueError {
+  override readonly code = 'INVALID_TASK_OPTIONS';
+  constructor(
+    readonly taskName: string,
+    readonly issues: readonly ValidationIssue[],
+  ) {
+    super(`Invalid options for task ${taskName}: ${describeIssues(issues)}`);
+    this.name = 'InvalidTaskOptionsError';
+  }
+}
+
+/** Two different tasks were given the same name. */
+export class DuplicateTaskError extends QueueError {
+  override readonly code = 'DUPLICATE_TASK';
+  constructor(readonly taskName: string) {
+    super(`A different task is already registered under the name '${taskName}'`);
+    this.name = 'DuplicateTaskError';
+  }
+}
+
+/** The arguments of a run failed their class-validator rules; never retried. */
+export class TaskValidationError extends QueueError {
+  override readonly code = 'TASK_VALIDATION_FAILED';
+  constructor(
+    readonly taskName: string,
+    readonly issues: readonly ValidationIssue[],
+  ) {
+    super(`Invalid arguments for task ${taskName}: ${describeIssues(issues)}`);
+    this.name = 'TaskValidationError';
+  }
+}
+
+/** An App option or URL is wrong. */
+export class ConfigurationError extends QueueError {
+  override readonly code = 'CONFIGURATION_ERROR';
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'ConfigurationError';
+  }
+}
+
+// ---- what the caller sees ----
+
+/** A task failed in a worker (ours or Celery's); carries the original error's type, message and traceback. */
+export class RemoteTaskError extends QueueError {
+  override readonly code = 'REMOTE_TASK_FAILED';
+  constructor(
+    /** The original error's type name (`exc_type`), e.g. `ValueError`, `RangeError`. */
+    readonly excType: string,
+    /** The original error's message. */
+    readonly excMessage: string,
+    /** The module the error came from (`exc_module`), when the worker said. */
+    readonly excModule: string | undefined,
+    /** The worker-side traceback / stack text. */
+    readonly traceback: string | undefined,
+    readonly taskId: string,
+  ) {
+    super(`${excType}: ${excMessage}`);
+    this.name = 'RemoteTaskError';
+  }
+}
+
+/** Waiting for a result took longer than the given timeout. Same name as Celery's `celery.exceptions.TimeoutError`. */
+export class TimeoutError extends QueueError {
+  override readonly code = 'RESULT_TIMEOUT';
+  constructor(
+    readonly taskId: string,
+    readonly timeoutSeconds: number,
+  ) {
+    super(`The operation timed out: no result for task ${taskId} within ${timeoutSeconds}s`);
+    this.name = 'TimeoutError';
+  }
+}
+
+// ---- messages and transports ----
+
+/** A message could not be decoded as a Celery protocol-v2 task; `reason` is a stable code put on the dead letter. */
+export class MessageDecodeError extends QueueError {
+  override readonly code = 'MESSAGE_DECODE_FAILED';
+  constructor(
+    readonly reason: MessageRejectReason,
+    detail: string,
+  ) {
+    super(`${reason}: ${detail}`);
+    this.name = 'MessageDecodeError';
+  }
+}
+
+/** Stable reason codes attached to dead-lettered messages. */
+export type MessageRejectReason =
+  | 'unsupported-content-type'
+  | 'unsupported-content-encoding'
+  | 'payload-too-large'
+  | 'invalid-json'
+  | 'too-deeply-nested'
+  | 'missing-header'
+  | 'invalid-header'
+  | 'invalid-body'
+  | 'unknown-task'
+  | 'rejected-by-task';
+
+/** The transport could not do what was asked (connection lost, publish not confirmed, ...). */
+export class TransportError extends QueueError {
+  override readonly code = 'TRANSPORT_ERROR';
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'TransportError';
+  }
+}

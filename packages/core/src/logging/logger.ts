@@ -1,0 +1,70 @@
+import winston, { type Logger } from 'winston';
+import { runContext } from '../task/request';
+
+/** Adds the running task's name and id to every line logged inside a run, whatever logger logs it. */
+const taskContext = winston.format((info) => {
+  const context = runContext.getStore();
+  if (context && !context.request.calledDirectly) {
+    info.taskName ??= context.request.name;
+    info.taskId ??= context.request.id;
+  } else if (context) {
+    info.taskName ??= context.request.name;
+  }
+  return info;
+});
+
+/** One line per record, control characters escaped (a message cannot forge extra log lines). */
+const pretty = winston.format.printf((info) => {
+  const { timestamp, level, message, logger, taskName, taskId, stack } = info as Record<string, unknown>;
+  const task = taskName ? ` ${String(taskName)}${taskId ? `[${String(taskId)}]` : ''}` : '';
+  const text = JSON.stringify(String(stack ?? message)).slice(1, -1);
+  return `[${String(timestamp)}: ${String(level).toUpperCase()}/${String(logger ?? 'queue')}]${task} ${text}`;
+});
+
+export type LogFormat = 'json' | 'pretty';
+/** A winston transport (e.g. `new winston.transports.Console()`). */
+export type LogTransport = winston.transport;
+
+export interface LoggingOptions {
+  /** winston level, or 'silent'. @default process.env.LOG_LEVEL ?? 'info' */
+  level?: string;
+  /** @default process.env.LOG_FORMAT, else 'pretty' on a terminal and 'json' otherwise */
+  format?: LogFormat;
+  /** Where lines go. @default the console (stdout) */
+  transports?: LogTransport[];
+}
+
+function formatFor(format: LogFormat): winston.Logform.Format {
+  const { combine, timestamp, errors, json } = winston.format;
+  return combine(taskContext(), timestamp(), errors({ stack: true }), format === 'json' ? json() : pretty);
+}
+
+function settings(options: LoggingOptions): winston.LoggerOptions {
+  const level = options.level ?? process.env.LOG_LEVEL ?? 'info';
+  const format =
+    options.format ??
+    (process.env.LOG_FORMAT as LogFormat | undefined) ??
+    (process.stdout.isTTY ? 'pretty' : 'json');
+  return {
+    level: level === 'silent' ? 'error' : level,
+    silent: level === 'silent',
+    format: formatFor(format),
+    transports: options.transports ?? [new winston.transports.Console()],
+  };
+}
+
+/** The root of every framework and task logger. */
+export const rootLogger: Logger = winston.createLogger(settings({}));
+
+/** Reconfigures logging for the whole process (task loggers already handed out follow). */
+export function configureLogging(options: LoggingOptions): void {
+  rootLogger.configure(settings(options));
+}
+
+/**
+ * A winston logger for task code (Celery's `get_task_logger`); lines logged during a run carry `taskName`
+ * and `taskId`.
+ */
+export function getTaskLogger(name: string): Logger {
+  return rootLogger.child({ logger: name });
+}

@@ -1,0 +1,121 @@
+import { RemoteTaskError } from '../errors';
+import { JSON_CONTENT_TYPE } from './task-codec';
+import { DEFAULT_JSON_LIMITS, parseJsonBody, toJsonBody } from './json';
+import {
+  EXCEPTION_STATES,
+  type JsonValue,
+  type SerializedError,
+  type StateMessage,
+  type WireMessage,
+} from './message';
+
+/** Python has these under the same names, so a Celery client rebuilds them as real exceptions. */
+const PYTHON_BUILTIN_NAMES = new Set(['TypeError', 'SyntaxError', 'NotImplementedError']);
+/** `exc_module` for errors raised by JavaScript code (unknown to Python: it makes a stand-in class of that name). */
+export const JS_EXC_MODULE = 'nodejs';
+
+/** Serializes an error the way Celery's result backends do: `{exc_type, exc_message: [message], exc_module}`. */
+export function serializeError(error: unknown): SerializedError {
+  if (error instanceof RemoteTaskError) {
+    return {
+      exc_type: error.excType,
+      exc_message: [error.excMessage],
+      exc_module: error.excModule ?? JS_EXC_MODULE,
+    };
+  }
+  if (error instanceof Error) {
+    const name = error.name || error.constructor.name || 'Error';
+    return {
+      exc_type: name,
+      exc_message: [error.message],
+      exc_module: PYTHON_BUILTIN_NAMES.has(name) ? 'builtins' : JS_EXC_MODULE,
+    };
+  }
+  return { exc_type: 'Error', exc_message: [String(error)], exc_module: JS_EXC_MODULE };
+}
+
+export function tracebackOf(error: unknown): string | null {
+  if (error instanceof RemoteTaskError) return error.traceback ?? null;
+  return error instanceof Error ? (error.stack ?? `${error.name}: ${error.message}`) : null;
+}
+
+function isSerializedError(value: JsonValue): value is SerializedError & { [key: string]: JsonValue } {
+  return (
+    typeof value === 'object' && value !== null && !Array.isArray(value) && typeof value.exc_type === 'string'
+  );
+}
+
+function messageText(excMessage: JsonValue | undefined): string {
+  if (Array.isArray(excMessage))
+    return excMessage.map((part) => (typeof part === 'string' ? part : JSON.stringify(part))).join(', ');
+  if (typeof excMessage === 'string') return excMessage;
+  return excMessage === undefined || excMessage === null ? '' : JSON.stringify(excMessage);
+}
+
+/**
+ * Turns a serialized error from any worker into a plain {@link RemoteTaskError}. No class is ever looked up
+ * from the strings in a message (Celery's CVE-2021-23727 came from doing that).
+ */
+export function deserializeError(
+  result: JsonValue,
+  traceback: string | null,
+  taskId: string,
+): RemoteTaskError {
+  if (isSerializedError(result)) {
+    const module = typeof result.exc_module === 'string' ? result.exc_module : undefined;
+    return new RemoteTaskError(
+      result.exc_type,
+      messageText(result.exc_message),
+      module,
+      traceback ?? undefined,
+      taskId,
+    );
+  }
+  return new RemoteTaskError('Error', messageText(result), undefined, traceback ?? undefined, taskId);
+}
+
+/** Encodes a state report as Celery's rpc backend sends it. */
+export function encodeStateMessage(state: StateMessage): WireMessage {
+  return {
+    headers: {},
+    properties: {
+      contentType: JSON_CONTENT_TYPE,
+      contentEncoding: 'utf-8',
+      correlationId: state.taskId,
+      deliveryMode: 1,
+    },
+    body: toJsonBody({
+      task_id: state.taskId,
+      status: state.state,
+      result: state.result,
+      traceback: state.traceback,
+      children: state.children,
+    }),
+  };
+}
+
+/** Decodes a state report; returns undefined for a message that is not one (it is then ignored). */
+export function decodeStateMessage(message: WireMessage): StateMessage | undefined {
+  let body: JsonValue;
+  try {
+    body = parseJsonBody(message.body, DEFAULT_JSON_LIMITS);
+  } catch {
+    return undefined;
+  }
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) return undefined;
+  const taskId = typeof body.task_id === 'string' ? body.task_id : message.properties.correlationId;
+  if (typeof taskId !== 'string' || typeof body.status !== 'string') return undefined;
+  const state = body.status;
+  return {
+    taskId,
+    state,
+    result: body.result ?? null,
+    traceback: typeof body.traceback === 'string' ? body.traceback : null,
+    children: Array.isArray(body.children) ? body.children : null,
+  };
+}
+
+/** Whether a state's `result` holds an error. */
+export function isExceptionState(state: string): boolean {
+  return EXCEPTION_STATES.has(state);
+}

@@ -1,0 +1,139 @@
+import { TaskRevokedError, TimeoutError } from '../errors';
+import {
+  EXCEPTION_STATES,
+  READY_STATES,
+  States,
+  type StateMessage,
+  type TaskState,
+} from '../protocol/message';
+import { deserializeError } from '../protocol/result-codec';
+import type { ResultBackend } from './result-backend';
+
+/** One observed state of a task. */
+export interface StateChange {
+  readonly state: TaskState;
+  /** Meta of a custom state, the value of SUCCESS, or a `RemoteTaskError` for RETRY/FAILURE/REVOKED. */
+  readonly info: unknown;
+}
+
+export interface GetOptions {
+  /** Seconds to wait before rejecting with `TimeoutError`. @default wait forever */
+  timeout?: number;
+  /** Reject with the task's error on FAILURE/REVOKED (`false`: resolve with the error instead). @default true */
+  propagate?: boolean;
+}
+
+function infoOf(state: StateMessage): unknown {
+  return EXCEPTION_STATES.has(state.state)
+    ? deserializeError(state.result, state.traceback, state.taskId)
+    : state.result;
+}
+
+/**
+ * The handle of a sent task: its state as last reported, and its result once ready.
+ * With `rpc://`, only the App that sent the task receives its states.
+ */
+export class AsyncResult<T = unknown> {
+  constructor(
+    readonly id: string,
+    private readonly backend: ResultBackend,
+  ) {}
+
+  private get latest(): StateMessage | undefined {
+    return this.backend.latest(this.id);
+  }
+
+  /** PENDING until a worker reports something. */
+  get state(): TaskState {
+    return this.latest?.state ?? States.PENDING;
+  }
+
+  /** Meta of the current custom state, the value of SUCCESS, or the error of RETRY/FAILURE/REVOKED. */
+  get info(): unknown {
+    const latest = this.latest;
+    return latest ? infoOf(latest) : null;
+  }
+
+  /** The traceback text of a failure, if any. */
+  get traceback(): string | null {
+    return this.latest?.traceback ?? null;
+  }
+
+  /** SUCCESS, FAILURE or REVOKED: nothing more will happen. */
+  ready(): boolean {
+    return READY_STATES.has(this.state);
+  }
+
+  successful(): boolean {
+    return this.state === States.SUCCESS;
+  }
+
+  failed(): boolean {
+    return this.state === States.FAILURE;
+  }
+
+  /** Calls `listener` for every state reported from now on. Returns the function that stops it. */
+  onState(listener: (change: StateChange) => void): () => void {
+    return this.backend.subscribe(this.id, (state) => listener({ state: state.state, info: infoOf(state) }));
+  }
+
+  /**
+   * Waits for the task to be ready. SUCCESS resolves with its value; FAILURE rejects with `RemoteTaskError`
+   * (type, message and traceback of the original error); REVOKED rejects with `TaskRevokedError`.
+   * @throws TimeoutError when `timeout` seconds pass first.
+   */
+  get({ timeout, propagate = true }: GetOptions = {}): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      let timer: NodeJS.Timeout | undefined;
+      let unsubscribe: () => void = () => undefined;
+      const settle = (state: StateMessage): boolean => {
+        if (!READY_STATES.has(state.state)) return false;
+        unsubscribe();
+        if (timer) clearTimeout(timer);
+        if (state.state === States.SUCCESS) resolve(state.result as T);
+        else {
+          const error =
+            state.state === States.REVOKED
+              ? new TaskRevokedError(
+                  `Task ${this.id} was revoked: ${deserializeError(state.result, null, this.id).excMessage}`,
+                )
+              : deserializeError(state.result, state.traceback, this.id);
+          if (propagate) reject(error);
+          else resolve(error as T);
+        }
+        return true;
+      };
+      unsubscribe = this.backend.subscribe(this.id, settle);
+      const latest = this.latest;
+      if (latest && settle(latest)) return;
+      if (timeout !== undefined) {
+        timer = setTimeout(() => {
+          unsubscribe();
+          reject(new TimeoutError(this.id, timeout));
+        }, timeout * 1000);
+      }
+    });
+  }
+
+  /** Iterates state changes as they happen (starting with the current one, if any), ending after a ready state. */
+  async *[Symbol.asyncIterator](): AsyncIterator<StateChange> {
+    const queue: StateMessage[] = [];
+    let wake: (() => void) | undefined;
+    const unsubscribe = this.backend.subscribe(this.id, (state) => {
+      queue.push(state);
+      wake?.();
+    });
+    try {
+      const latest = this.latest;
+      if (latest) queue.push(latest);
+      for (;;) {
+        while (queue.length === 0) await new Promise<void>((resolve) => (wake = resolve));
+        const state = queue.shift()!;
+        yield { state: state.state, info: infoOf(state) };
+        if (READY_STATES.has(state.state)) return;
+      }
+    } finally {
+      unsubscribe();
+    }
+  }
+}

@@ -1,0 +1,240 @@
+import { setTimeout as sleepFor } from 'node:timers/promises';
+import type { Logger } from 'winston';
+import type { App } from '../app/app';
+import { currentApp } from '../app/current-app';
+import type { ApplyOptions } from '../app/apply-options';
+import { MaxRetriesExceededError, QueueError, Retry } from '../errors';
+import { getTaskLogger } from '../logging/logger';
+import type { TaskState } from '../protocol/message';
+import type { AsyncResult } from '../result/async-result';
+import { retryDelaySeconds } from '../worker/retry-policy';
+import { bindingOf } from './binding';
+import type { CompiledTaskOptions, ErrorClass } from './options';
+import { runContext, type TaskRequest } from './request';
+
+/** The error and its traceback text, passed to `onFailure`/`onRetry`/`afterReturn` (Celery's `einfo`). */
+export interface ExceptionInfo {
+  readonly exception: Error;
+  readonly type: string;
+  readonly traceback: string;
+}
+
+/** Options of `this.retry()`. */
+export interface RetryOptions {
+  /** The error that made the run fail (stored with the RETRY state, re-raised past the limit). */
+  exc?: Error;
+  /** Seconds until the next attempt. */
+  countdown?: number;
+  /** When the next attempt is due. */
+  eta?: Date;
+  /** Overrides the task's `maxRetries` for this decision. */
+  maxRetries?: number;
+}
+
+/** A concrete task class (what `@Task` decorates and what static methods receive as `this`). */
+export type TaskClass<T extends BaseTask = BaseTask> = new () => T;
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type AnyTask = BaseTask<any, any>;
+export type ArgsOf<T> = T extends BaseTask<infer A, unknown> ? A : never;
+export type ResultOf<T> = T extends BaseTask<unknown[], infer R> ? R : never;
+
+const EMPTY_REQUEST: TaskRequest = Object.freeze({
+  id: '',
+  name: '',
+  args: [],
+  kwargs: {},
+  retries: 0,
+  eta: null,
+  expires: null,
+  replyTo: '',
+  correlationId: '',
+  rootId: '',
+  parentId: null,
+  group: null,
+  hostname: '',
+  origin: '',
+  ignoreResult: false,
+  timelimit: [null, null] as const,
+  headers: {},
+  deliveryInfo: null,
+  calledDirectly: true,
+});
+const NEVER_ABORTED = new AbortController().signal;
+
+/**
+ * Base class of class-based tasks. Subclass it, implement `run`, set options as fields or with `@Task({...})`.
+ * One instance per App serves every run; per-run data (`request`, `signal`) comes from AsyncLocalStorage.
+ *
+ * @example
+ * ```ts
+ * @Task({ name: 'images.resize', maxRetries: 5, autoretryFor: [NetworkError] })
+ * class Resize extends BaseTask<[string, number], string> {
+ *   async run(url: string, width: number) {
+ *     this.logger.info(`resizing ${url}`);
+ *     return resizeTo(url, width, { signal: this.signal });
+ *   }
+ * }
+ * const result = await Resize.delay('https://…/a.png', 320);
+ * ```
+ */
+export abstract class BaseTask<TArgs extends unknown[] = unknown[], TResult = unknown> {
+  // Option fields: undefined unless a subclass sets them; once registered in an App they hold the effective values.
+  name?: string;
+  bind?: boolean;
+  maxRetries?: number;
+  defaultRetryDelay?: number;
+  retryBackoff?: boolean | number;
+  retryBackoffMax?: number;
+  retryJitter?: boolean;
+  autoretryFor?: ErrorClass[];
+  dontAutoretryFor?: ErrorClass[];
+  timeLimit?: number;
+  softTimeLimit?: number;
+  ignoreResult?: boolean;
+  trackStarted?: boolean;
+  trackReceived?: boolean;
+  acksLate?: boolean;
+  queue?: string;
+  priority?: number;
+
+  private ownLogger?: Logger;
+
+  /** The task body. */
+  abstract run(...args: TArgs): TResult | Promise<TResult>;
+
+  /** Called after a successful run (the result is already stored). */
+  onSuccess(
+    _retval: TResult,
+    _taskId: string,
+    _args: unknown[],
+    _kwargs: Record<string, unknown>,
+  ): void | Promise<void> {}
+
+  /** Called after a run failed for good (FAILURE stored). */
+  onFailure(
+    _exc: Error,
+    _taskId: string,
+    _args: unknown[],
+    _kwargs: Record<string, unknown>,
+    _einfo: ExceptionInfo,
+  ): void | Promise<void> {}
+
+  /** Called when a run ends in a retry (RETRY stored, next attempt sent). */
+  onRetry(
+    _exc: Error,
+    _taskId: string,
+    _args: unknown[],
+    _kwargs: Record<string, unknown>,
+    _einfo: ExceptionInfo,
+  ): void | Promise<void> {}
+
+  /** Called after every run, whatever its outcome. */
+  afterReturn(
+    _status: TaskState,
+    _retval: unknown,
+    _taskId: string,
+    _args: unknown[],
+    _kwargs: Record<string, unknown>,
+    _einfo: ExceptionInfo | null,
+  ): void | Promise<void> {}
+
+  /** The App this instance is registered in. */
+  get app(): App {
+    return bindingOf(this).app;
+  }
+
+  /** Effective options (after decorator > fields > App defaults). */
+  get options(): CompiledTaskOptions {
+    return bindingOf(this).options;
+  }
+
+  /** The current run's request; outside a run, an empty request. */
+  get request(): TaskRequest {
+    return runContext.getStore()?.request ?? EMPTY_REQUEST;
+  }
+
+  /** Aborts at the soft time limit (reason: `SoftTimeLimitExceeded`) and at the hard limit. Pass it to I/O. */
+  get signal(): AbortSignal {
+    return runContext.getStore()?.signal ?? NEVER_ABORTED;
+  }
+
+  /** A winston logger named after the class; lines logged during a run carry the task name and id. */
+  get logger(): Logger {
+    return (this.ownLogger ??= getTaskLogger(this.constructor.name));
+  }
+  set logger(logger: Logger) {
+    this.ownLogger = logger;
+  }
+
+  /**
+   * Ends this run and schedules the task again (state RETRY). Throws, so write `throw this.retry(...)` or
+   * `return this.retry(...)` for readable control flow.
+   * @throws Retry normally; MaxRetriesExceededError when the task was already retried `maxRetries` times.
+   */
+  retry(options: RetryOptions = {}): never {
+    const context = runContext.getStore();
+    if (!context || context.request.calledDirectly) {
+      throw options.exc ?? new Retry('retry requested outside a worker run', undefined, Date.now());
+    }
+    const { request } = context;
+    const compiled = this.options;
+    const max = options.maxRetries ?? compiled.maxRetries;
+    if (request.retries >= max) {
+      throw new MaxRetriesExceededError(request.name, request.id, max, options.exc);
+    }
+    let when: number;
+    if (options.eta) when = options.eta.getTime();
+    else if (options.countdown !== undefined) when = Date.now() + options.countdown * 1000;
+    else when = Date.now() + retryDelaySeconds(compiled, request.retries) * 1000;
+    throw new Retry(`Retry in ${Math.max(0, Math.round(when - Date.now()))}ms`, options.exc, when);
+  }
+
+  /** Reports a state of the current run, e.g. `updateState('PROGRESS', { percent: 40 })`. No-op outside a worker run. */
+  async updateState(state: TaskState, meta: unknown = null): Promise<void> {
+    const context = runContext.getStore();
+    if (!context?.reportState) return;
+    await context.reportState(state, meta);
+  }
+
+  /** Waits `ms`, rejecting with the abort reason (e.g. `SoftTimeLimitExceeded`) when `this.signal` aborts. */
+  async sleep(ms: number): Promise<void> {
+    const signal = this.signal;
+    try {
+      await sleepFor(ms, undefined, { signal });
+    } catch (error) {
+      throw signal.aborted && signal.reason instanceof Error ? signal.reason : error;
+    }
+  }
+
+  /** Sends the task with positional arguments; resolves once the broker has the message. */
+  static delay<T extends AnyTask>(
+    this: new () => T,
+    ...args: ArgsOf<T>
+  ): Promise<AsyncResult<Awaited<ResultOf<T>>>> {
+    return appFor(this).applyTask<Awaited<ResultOf<T>>>(this as unknown as TaskClass, { args });
+  }
+
+  /** Sends the task with full control (kwargs, id, countdown/eta, expires, queue, priority, headers). */
+  static applyAsync<T extends AnyTask>(
+    this: new () => T,
+    options: ApplyOptions<ArgsOf<T>> = {},
+  ): Promise<AsyncResult<Awaited<ResultOf<T>>>> {
+    return appFor(this).applyTask<Awaited<ResultOf<T>>>(this as unknown as TaskClass, options);
+  }
+
+  /** Runs the task body right here, in this process, as a plain call (Celery's `task()`); nothing is sent. */
+  static runLocal<T extends AnyTask>(this: new () => T, ...args: ArgsOf<T>): Promise<Awaited<ResultOf<T>>> {
+    const app = appFor(this);
+    return app.runLocal(app.getTask(this as unknown as TaskClass), args) as Promise<Awaited<ResultOf<T>>>;
+  }
+}
+
+function appFor(cls: { name: string }): App {
+  const app = currentApp();
+  if (!app) {
+    throw new QueueError(
+      `No App: create one with \`new App({ name })\` before calling ${cls.name}.delay/applyAsync/runLocal`,
+    );
+  }
+  return app;
+}

@@ -1,0 +1,30 @@
+import type { App } from '../app/app';
+import { QueueError } from '../errors';
+import type { CompiledTaskOptions } from './options';
+import type { validatedParameterTypes } from './payload-validation';
+
+/** What a task instance knows once an App has registered it. */
+export interface TaskBinding {
+  readonly app: App;
+  readonly options: CompiledTaskOptions;
+  /** Parameter names of the body (for keyword arguments). */
+  readonly parameterNames: readonly (string | undefined)[];
+  /** Parameter classes with class-validator rules (validated before the run). */
+  readonly parameterTypes: ReturnType<typeof validatedParameterTypes>;
+}
+
+const bindings = new WeakMap<object, TaskBinding>();
+
+export function bindTask(task: object, binding: TaskBinding): void {
+  bindings.set(task, binding);
+}
+
+export function bindingOf(task: object): TaskBinding {
+  const binding = bindings.get(task);
+  if (!binding) {
+    throw new QueueError(
+      `${task.constructor.name} is not registered in an App: use app.getTask(...) to get its instance`,
+    );
+  }
+  return binding;
+}

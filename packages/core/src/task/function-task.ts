@@ -1,0 +1,110 @@
+import type { App } from '../app/app';
+import type { ApplyOptions } from '../app/apply-options';
+import { currentApp } from '../app/current-app';
+import { InvalidTaskOptionsError, QueueError } from '../errors';
+import type { AsyncResult } from '../result/async-result';
+import { BaseTask } from './base-task';
+import { sharedTasks, type TaskDefinition } from './definition';
+import { validateTaskOptions, type TaskOptions } from './options';
+
+/** The task object a bound function task receives first (Celery's `self`). */
+export type BoundTask = BaseTask<unknown[], unknown>;
+
+/**
+ * A function task: call it to run the body here (`ping()`), or send it to a worker with `delay`/`applyAsync`.
+ */
+export interface TaskFunction<TArgs extends unknown[], TReturn> {
+  (...args: TArgs): Promise<Awaited<TReturn>>;
+  /** The registered task name. */
+  readonly taskName: string;
+  /** Sends the task with positional arguments; resolves once the broker has the message. */
+  delay(...args: TArgs): Promise<AsyncResult<Awaited<TReturn>>>;
+  /** Sends the task with full control (kwargs, id, countdown/eta, expires, queue, priority, headers). */
+  applyAsync(options?: ApplyOptions<TArgs>): Promise<AsyncResult<Awaited<TReturn>>>;
+}
+
+type Body = (...args: never[]) => unknown;
+
+/** The task class behind every function task: `run` calls the function (with itself first when bound). */
+class FunctionTask extends BaseTask<unknown[], unknown> {
+  constructor(private readonly fn: Body) {
+    super();
+  }
+
+  run(...args: unknown[]): unknown {
+    const call = this.fn as (...a: unknown[]) => unknown;
+    return this.options.bind ? call(this, ...args) : call(...args);
+  }
+}
+
+export function functionDefinition(options: TaskOptions, fn: Body): TaskDefinition {
+  const owner = options.name ?? (fn.name || '(anonymous function)');
+  if (typeof fn !== 'function') {
+    throw new InvalidTaskOptionsError(owner, [
+      { property: '(body)', constraints: { isFunction: 'the task body must be a function' } },
+    ]);
+  }
+  validateTaskOptions(owner, options);
+  const name = options.name ?? fn.name;
+  if (!name) {
+    throw new InvalidTaskOptionsError(owner, [
+      { property: 'name', constraints: { isNotEmpty: 'an anonymous function needs an explicit name' } },
+    ]);
+  }
+  return {
+    name,
+    source: fn,
+    explicitOptions: options,
+    owner,
+    create: () => new FunctionTask(fn),
+    body: fn,
+    skipsFirstParameter: options.bind === true,
+  };
+}
+
+/** Wraps a definition into the callable returned by `app.task` / `sharedTask`. */
+export function taskFunction<TArgs extends unknown[], TReturn>(
+  definition: TaskDefinition,
+  resolveApp: () => App,
+): TaskFunction<TArgs, TReturn> {
+  const call = (...args: TArgs) => {
+    const app = resolveApp();
+    return app.runLocal(app.getTask(definition.name), args) as Promise<Awaited<TReturn>>;
+  };
+  return Object.assign(call, {
+    taskName: definition.name,
+    delay: (...args: TArgs) => resolveApp().applyTask<Awaited<TReturn>>(definition.name, { args }),
+    applyAsync: (options: ApplyOptions<TArgs> = {}) =>
+      resolveApp().applyTask<Awaited<TReturn>>(definition.name, options),
+  });
+}
+
+/** Options of a bound function task (its body receives the task first). */
+export type BoundTaskOptions = TaskOptions & { bind: true };
+
+/**
+ * A function task registered in every App (Celery's `shared_task`); `delay` uses the current App.
+ */
+export function sharedTask<TArgs extends unknown[], TReturn>(
+  options: BoundTaskOptions,
+  fn: (self: BoundTask, ...args: TArgs) => TReturn,
+): TaskFunction<TArgs, TReturn>;
+export function sharedTask<TArgs extends unknown[], TReturn>(
+  options: TaskOptions,
+  fn: (...args: TArgs) => TReturn,
+): TaskFunction<TArgs, TReturn>;
+export function sharedTask<TArgs extends unknown[], TReturn>(
+  options: TaskOptions,
+  fn: Body,
+): TaskFunction<TArgs, TReturn> {
+  const definition = functionDefinition(options, fn);
+  sharedTasks.add(definition);
+  return taskFunction<TArgs, TReturn>(definition, () => {
+    const app = currentApp();
+    if (!app)
+      throw new QueueError(
+        `No App: create one with \`new App({ name })\` before using task ${definition.name}`,
+      );
+    return app;
+  });
+}

@@ -1,0 +1,50 @@
+import type { WireMessage } from '../../protocol/message';
+import type { ConsumeOptions, Consumer, Delivery, PublishOptions, Transport } from '../transport';
+import { MemoryBroker } from './memory-broker';
+
+const namedBrokers = new Map<string, MemoryBroker>();
+
+/**
+ * The broker behind a `memory://` URL: `memory://` alone is private to one App; `memory://<name>` is shared
+ * by every App of this process that uses the same name (e.g. a caller App and a worker App in one test).
+ */
+export function memoryBrokerFor(url: string): MemoryBroker {
+  const name = url.replace(/^memory:\/\//, '').replace(/\/+$/, '');
+  if (!name) return new MemoryBroker();
+  let broker = namedBrokers.get(name);
+  if (!broker) namedBrokers.set(name, (broker = new MemoryBroker()));
+  return broker;
+}
+
+/** The `memory://` transport: the same encoded messages as RabbitMQ, moved inside this process. */
+export class MemoryTransport implements Transport {
+  readonly displayUrl: string;
+
+  constructor(
+    url: string,
+    /** The broker holding the queues: inspect it in tests (`depth`, `deadLetters`). */
+    readonly broker: MemoryBroker = memoryBrokerFor(url),
+  ) {
+    this.displayUrl = url;
+  }
+
+  async connect(): Promise<void> {}
+
+  async publish(message: WireMessage, options: PublishOptions): Promise<void> {
+    this.broker.enqueue(options.queue, message, options.delayMs ?? 0);
+  }
+
+  async consume(
+    queue: string,
+    handler: (delivery: Delivery) => void,
+    options: ConsumeOptions,
+  ): Promise<Consumer> {
+    const cancel = this.broker.addConsumer(queue, options.prefetch, handler);
+    return { cancel: async () => cancel() };
+  }
+
+  async close(): Promise<void> {
+    this.broker.closeConsumers();
+    this.broker.clearTimers();
+  }
+}

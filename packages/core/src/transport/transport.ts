@@ -1,0 +1,52 @@
+import type { WireMessage } from '../protocol/message';
+
+/** One message handed to a consumer. Exactly one of `ack`, `requeue`, `deadLetter` settles it; later calls are ignored. */
+export interface Delivery {
+  readonly message: WireMessage;
+  /** The queue it was consumed from. */
+  readonly queue: string;
+  /** The broker delivered it before (the previous consumer died or gave it back). */
+  readonly redelivered: boolean;
+  readonly exchange: string;
+  readonly routingKey: string;
+  /** Done with it: the broker forgets it. */
+  ack(): void;
+  /** Give it back to its queue, to be delivered again. */
+  requeue(): void;
+  /** Refuse it for good: it goes to the dead-letter queue, with a stable reason code and a readable detail. */
+  deadLetter(reason: string, detail: string): void;
+}
+
+export interface ConsumeOptions {
+  /** Most deliveries held unsettled at once (AMQP `basic.qos` prefetch). */
+  prefetch: number;
+}
+
+/** A running subscription to one queue. */
+export interface Consumer {
+  /** Stop receiving; deliveries already handed out can still be settled. */
+  cancel(): Promise<void>;
+}
+
+export interface PublishOptions {
+  /** Destination queue (through the default exchange, as Celery publishes). */
+  queue: string;
+  /** Deliver no sooner than this many ms from now (countdown, ETA, retry delay); kept by the broker, not in memory. */
+  delayMs?: number;
+}
+
+/**
+ * What moves task messages. `memory://` is built in; `@queue/amqp` adds `amqp://`, `amqps://`, `pyamqp://`.
+ * Connection management (and reconnecting) is the transport's own business.
+ */
+export interface Transport {
+  /** The broker URL with any password masked, for logs. */
+  readonly displayUrl: string;
+  connect(): Promise<void>;
+  /** Resolves once the broker has the message (for AMQP: publisher confirm received). */
+  publish(message: WireMessage, options: PublishOptions): Promise<void>;
+  /** Each delivery is passed to `handler`, which settles it later (manual acks). */
+  consume(queue: string, handler: (delivery: Delivery) => void, options: ConsumeOptions): Promise<Consumer>;
+  /** Unsettled deliveries go back to their queues. */
+  close(): Promise<void>;
+}

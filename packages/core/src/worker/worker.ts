@@ -1,0 +1,299 @@
+import { EventEmitter } from 'node:events';
+import { hostname as osHostname } from 'node:os';
+import type { Logger } from 'winston';
+import type { App } from '../app/app';
+import { MessageDecodeError, NotRegistered, TaskRevokedError } from '../errors';
+import { getTaskLogger } from '../logging/logger';
+import { States, type JsonValue, type TaskEnvelope } from '../protocol/message';
+import { serializeError } from '../protocol/result-codec';
+import { decodeTaskMessage, encodeTaskMessage, reprOf } from '../protocol/task-codec';
+import type { ResultBackend } from '../result/result-backend';
+import type { BaseTask } from '../task/base-task';
+import type { DeliveryInfo } from '../task/request';
+import type { Consumer, Delivery } from '../transport/transport';
+import { executeTask, type ExecutionHost, type Outcome } from './execution';
+import { Semaphore } from './semaphore';
+
+export interface WorkerOptions {
+  /** Queues to consume. @default [app.defaultQueue] */
+  queues?: string[];
+  /** Runs at once. @default 10 */
+  concurrency?: number;
+  /** Prefetch = concurrency × this (messages reserved ahead of free slots). @default 4 */
+  prefetchMultiplier?: number;
+  /** This worker's name (`name@host`), seen in `request.hostname` and STARTED meta. @default `queue@<hostname>` */
+  hostname?: string;
+  /** ETAs closer than this are waited for in memory; later ones go back to the broker's delay. @default 1000 */
+  etaHoldMs?: number;
+}
+
+/** Events a worker emits, for monitoring and tests. */
+export interface WorkerEvents {
+  'task-received': [envelope: TaskEnvelope];
+  'task-succeeded': [envelope: TaskEnvelope, result: unknown];
+  'task-failed': [envelope: TaskEnvelope, error: Error];
+  'task-retried': [envelope: TaskEnvelope];
+  'task-revoked': [envelope: TaskEnvelope, reason: string];
+  /** A message was dead-lettered (undecodable, unknown task, rejected by its task). */
+  'message-rejected': [reason: string, detail: string];
+}
+
+type State = 'idle' | 'running' | 'stopping' | 'stopped';
+
+/**
+ * Consumes task messages and runs them (the async pool: many concurrent runs in this event loop, suited to
+ * I/O-bound work; synchronous CPU-bound code blocks it and cannot be stopped at its hard time limit).
+ */
+export class Worker extends EventEmitter<WorkerEvents> {
+  readonly hostname: string;
+  readonly queues: readonly string[];
+  readonly concurrency: number;
+  readonly prefetch: number;
+  private readonly etaHoldMs: number;
+  private readonly slots: Semaphore;
+  private readonly consumers: Consumer[] = [];
+  private readonly inFlight = new Set<Promise<void>>();
+  private readonly held = new Map<NodeJS.Timeout, () => void>();
+  private readonly logger: Logger;
+  private readonly host: ExecutionHost;
+  private state: State = 'idle';
+
+  constructor(
+    readonly app: App,
+    options: WorkerOptions = {},
+  ) {
+    super();
+    this.hostname = options.hostname ?? `queue@${osHostname()}`;
+    this.queues = options.queues?.length ? [...options.queues] : [app.defaultQueue];
+    this.concurrency = Math.max(1, Math.floor(options.concurrency ?? 10));
+    this.prefetch = this.concurrency * Math.max(1, Math.floor(options.prefetchMultiplier ?? 4));
+    this.etaHoldMs = options.etaHoldMs ?? 1000;
+    this.slots = new Semaphore(this.concurrency);
+    this.logger = getTaskLogger('queue.worker');
+    this.host = {
+      backend: app.backend,
+      hostname: this.hostname,
+      logger: this.logger,
+      scheduleRetry: (next, delayMs, queue) =>
+        app.transport.publish(encodeTaskMessage(next), { queue: queue || app.defaultQueue, delayMs }),
+    };
+  }
+
+  get running(): boolean {
+    return this.state === 'running';
+  }
+
+  /** Connects and starts consuming every queue. */
+  async start(): Promise<void> {
+    if (this.state !== 'idle') throw new Error(`worker ${this.hostname} was already started`);
+    this.state = 'running';
+    await this.app.transport.connect();
+    for (const queue of this.queues) {
+      this.consumers.push(
+        await this.app.transport.consume(queue, (delivery) => this.track(this.handle(delivery)), {
+          prefetch: this.prefetch,
+        }),
+      );
+    }
+    this.logger.info(
+      `worker ${this.hostname} consuming ${this.queues.join(', ')} (concurrency ${this.concurrency})`,
+    );
+  }
+
+  /**
+   * Warm stop: no new messages, runs in progress finish (up to `timeoutMs`); messages not yet started go
+   * back to the queue when the transport closes.
+   */
+  async stop({ timeoutMs = 30_000 }: { timeoutMs?: number } = {}): Promise<void> {
+    if (this.state === 'stopped' || this.state === 'idle') {
+      this.state = 'stopped';
+      return;
+    }
+    this.state = 'stopping';
+    await Promise.all(this.consumers.splice(0).map((consumer) => consumer.cancel()));
+    for (const [timer, resolve] of this.held) {
+      clearTimeout(timer);
+      resolve(); // the held message is left unsettled, so it returns to its queue
+    }
+    this.held.clear();
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      Promise.allSettled([...this.inFlight]),
+      new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs))),
+    ]);
+    clearTimeout(timer);
+    this.state = 'stopped';
+  }
+
+  /** Resolves when no message is being handled (useful in tests). */
+  async idle(): Promise<void> {
+    while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight]);
+  }
+
+  private track(work: Promise<void>): void {
+    this.inFlight.add(work);
+    void work.finally(() => this.inFlight.delete(work));
+  }
+
+  private deadLetter(delivery: Delivery, reason: string, detail: string): void {
+    this.logger.warn(`rejected a message from ${delivery.queue}: ${reason}: ${detail}`);
+    delivery.deadLetter(reason, detail);
+    this.emit('message-rejected', reason, detail);
+  }
+
+  private async handle(delivery: Delivery): Promise<void> {
+    let envelope: TaskEnvelope;
+    try {
+      envelope = decodeTaskMessage(delivery.message, this.app.jsonLimits);
+    } catch (error) {
+      const reason = error instanceof MessageDecodeError ? error.reason : 'invalid-body';
+      this.deadLetter(delivery, reason, (error as Error).message);
+      return;
+    }
+    const backend = this.app.backend;
+    const target = { taskId: envelope.id, replyTo: envelope.replyTo, correlationId: envelope.correlationId };
+    const task = this.app.findTask(envelope.task);
+    if (!task) {
+      await this.reportQuietly(backend, target, envelope, States.FAILURE, new NotRegistered(envelope.task));
+      this.deadLetter(
+        delivery,
+        'unknown-task',
+        `task ${JSON.stringify(envelope.task)} is not registered on ${this.hostname}`,
+      );
+      return;
+    }
+    this.emit('task-received', envelope);
+    const ignoreResult = task.options.ignoreResult || envelope.ignoreResult;
+    const revokedReason =
+      envelope.expires !== null && Date.parse(envelope.expires) <= Date.now()
+        ? 'expired'
+        : this.app.isRevoked(envelope.id)
+          ? 'revoked'
+          : undefined;
+    if (revokedReason) {
+      if (!ignoreResult) {
+        await this.reportQuietly(
+          backend,
+          target,
+          envelope,
+          States.REVOKED,
+          new TaskRevokedError(revokedReason),
+        );
+      }
+      this.logger.info(`discarding ${envelope.task}[${envelope.id}]: ${revokedReason}`);
+      delivery.ack();
+      this.emit('task-revoked', envelope, revokedReason);
+      return;
+    }
+    if (envelope.eta !== null) {
+      const wait = Date.parse(envelope.eta) - Date.now();
+      if (wait > this.etaHoldMs) {
+        await this.deferToBroker(delivery, envelope, wait);
+        return;
+      }
+      if (wait > 0) await this.hold(wait);
+      if (this.state !== 'running') return; // stopping: the unsettled message returns to the queue
+    }
+    if (task.options.trackReceived && !ignoreResult) {
+      await this.reportQuietly(backend, target, envelope, States.RECEIVED, null);
+    }
+    await this.slots.acquire();
+    try {
+      if (!task.options.acksLate) delivery.ack();
+      const deliveryInfo: DeliveryInfo = {
+        exchange: delivery.exchange,
+        routingKey: delivery.routingKey,
+        queue: delivery.queue,
+        redelivered: delivery.redelivered,
+        priority: envelope.priority,
+      };
+      const outcome = await executeTask(task, envelope, deliveryInfo, this.host).catch(
+        (error: unknown): Outcome => ({ kind: 'requeue', error: error as Error }),
+      );
+      this.settle(delivery, task, envelope, outcome);
+    } finally {
+      this.slots.release();
+    }
+  }
+
+  private settle(delivery: Delivery, task: BaseTask, envelope: TaskEnvelope, outcome: Outcome): void {
+    switch (outcome.kind) {
+      case 'success':
+        delivery.ack();
+        this.emit('task-succeeded', envelope, outcome.value);
+        return;
+      case 'failure':
+        this.logger.error(
+          `${envelope.task}[${envelope.id}] failed: ${outcome.error.name}: ${outcome.error.message}`,
+        );
+        delivery.ack();
+        this.emit('task-failed', envelope, outcome.error);
+        return;
+      case 'retry':
+        delivery.ack();
+        this.emit('task-retried', envelope);
+        return;
+      case 'ignored':
+        delivery.ack();
+        return;
+      case 'rejected':
+        if (outcome.requeue && task.options.acksLate) delivery.requeue();
+        else this.deadLetter(delivery, 'rejected-by-task', outcome.reason);
+        return;
+      case 'requeue':
+        this.logger.error(
+          `${envelope.task}[${envelope.id}]: outcome not recorded (${outcome.error.message}); requeued`,
+        );
+        delivery.requeue();
+        return;
+    }
+  }
+
+  /** Sends the message back to the broker's delay (ETA far off) instead of holding it unacked in memory. */
+  private async deferToBroker(delivery: Delivery, envelope: TaskEnvelope, waitMs: number): Promise<void> {
+    try {
+      await this.app.transport.publish(delivery.message, {
+        queue: delivery.routingKey || delivery.queue,
+        delayMs: waitMs,
+      });
+      delivery.ack();
+    } catch (error) {
+      this.logger.error(
+        `could not defer ${envelope.task}[${envelope.id}] until its ETA: ${(error as Error).message}`,
+      );
+      delivery.requeue();
+    }
+  }
+
+  private hold(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.held.delete(timer);
+        resolve();
+      }, ms);
+      this.held.set(timer, resolve);
+    });
+  }
+
+  private async reportQuietly(
+    backend: ResultBackend,
+    target: { taskId: string; replyTo: string; correlationId: string },
+    envelope: TaskEnvelope,
+    state: string,
+    error: Error | null,
+  ): Promise<void> {
+    try {
+      await backend.report(target, {
+        taskId: envelope.id,
+        state,
+        result: error ? (serializeError(error) as unknown as JsonValue) : null,
+        traceback: null,
+        children: null,
+      });
+    } catch (reportError) {
+      this.logger.error(
+        `could not report ${state} for ${envelope.task}[${envelope.id}] (${reprOf(envelope.args)}): ${(reportError as Error).message}`,
+      );
+    }
+  }
+}

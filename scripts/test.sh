@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# The one test command (README, CI): install, lint + format check, type-check, then every jest project
+# (unit tests, and integration tests against the local RabbitMQ / PostgreSQL). Ends with "N passed, M failed".
+set -uo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$root"
+pnpm() { bash "$root/scripts/pnpm.sh" "$@"; }
+
+pnpm install --frozen-lockfile || exit 1
+bash scripts/services.sh || exit 1
+
+status=0
+pnpm exec eslint . || status=1
+pnpm exec prettier --check . >/dev/null || { pnpm exec prettier --list-different .; echo "prettier: files above need 'pnpm format'"; status=1; }
+pnpm exec tsc -p tsconfig.json --noEmit || status=1
+
+mkdir -p .test-results
+pnpm exec jest --json --outputFile=.test-results/jest.json "$@" || status=1
+node -e '
+  const r = require("./.test-results/jest.json");
+  const failedSuites = r.testResults.filter((s) => s.status === "failed" && s.assertionResults.length === 0).length;
+  console.log(`${r.numPassedTests} passed, ${r.numFailedTests + failedSuites} failed` + (r.numPendingTests ? `, ${r.numPendingTests} skipped` : ""));
+' || status=1
+exit $status
