@@ -214,7 +214,8 @@ export type MessageRejectReason =
   | 'invalid-header'
   | 'invalid-body'
   | 'unknown-task'
-  | 'rejected-by-task';
+  | 'rejected-by-task'
+  | 'internal-error';
 
 /** The transport could not do what was asked (connection lost, publish not confirmed, ...). */
 export class TransportError extends QueueError {
@@ -223,4 +224,18 @@ export class TransportError extends QueueError {
     super(message, options);
     this.name = 'TransportError';
   }
+}
+
+/**
+ * True for errors from any realm (Node internals, vm contexts, worker threads), where `instanceof Error`
+ * fails; a task's error must keep its type and message whatever created it.
+ */
+export function isError(value: unknown): value is Error {
+  return (
+    value instanceof Error ||
+    (typeof value === 'object' &&
+      value !== null &&
+      typeof (value as Error).name === 'string' &&
+      typeof (value as Error).message === 'string')
+  );
 }

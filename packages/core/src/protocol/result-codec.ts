@@ -1,4 +1,4 @@
-import { RemoteTaskError } from '../errors';
+import { isError, RemoteTaskError } from '../errors';
 import { JSON_CONTENT_TYPE } from './task-codec';
 import { DEFAULT_JSON_LIMITS, parseJsonBody, toJsonBody } from './json';
 import {
@@ -23,7 +23,7 @@ export function serializeError(error: unknown): SerializedError {
       exc_module: error.excModule ?? JS_EXC_MODULE,
     };
   }
-  if (error instanceof Error) {
+  if (isError(error)) {
     const name = error.name || error.constructor.name || 'Error';
     return {
       exc_type: name,
@@ -36,7 +36,7 @@ export function serializeError(error: unknown): SerializedError {
 
 export function tracebackOf(error: unknown): string | null {
   if (error instanceof RemoteTaskError) return error.traceback ?? null;
-  return error instanceof Error ? (error.stack ?? `${error.name}: ${error.message}`) : null;
+  return isError(error) ? (error.stack ?? `${error.name}: ${error.message}`) : null;
 }
 
 function isSerializedError(value: JsonValue): value is SerializedError & { [key: string]: JsonValue } {

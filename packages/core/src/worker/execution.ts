@@ -1,5 +1,6 @@
 import {
   Ignore,
+  isError,
   Reject,
   Retry,
   SoftTimeLimitExceeded,
@@ -37,7 +38,7 @@ export interface ExecutionHost {
 }
 
 function toError(value: unknown): Error {
-  return value instanceof Error ? value : new Error(String(value));
+  return isError(value) ? value : new Error(String(value));
 }
 
 function exceptionInfo(error: Error): ExceptionInfo {
@@ -52,7 +53,7 @@ function toJson(value: unknown): JsonValue {
 
 /** Node APIs reject with an AbortError whose cause is the signal's reason; report the reason itself. */
 function abortReason(error: unknown, signal: AbortSignal): unknown {
-  if (!signal.aborted || !(error instanceof Error)) return error;
+  if (!signal.aborted || !isError(error)) return error;
   if (error === signal.reason) return error;
   if (error.name === 'AbortError' || error.cause === signal.reason) return signal.reason;
   return error;

@@ -23,7 +23,7 @@ export function shouldAutoretry(
   options: Pick<CompiledTaskOptions, 'autoretryFor' | 'dontAutoretryFor'>,
   error: unknown,
 ): boolean {
-  if (!(error instanceof Error)) return false;
+  if (typeof error !== 'object' || error === null) return false;
   if (options.dontAutoretryFor.some((cls) => error instanceof cls)) return false;
   return options.autoretryFor.some((cls) => error instanceof cls);
 }

@@ -86,11 +86,13 @@ export class Worker extends EventEmitter<WorkerEvents> {
   /** Connects and starts consuming every queue. */
   async start(): Promise<void> {
     if (this.state !== 'idle') throw new Error(`worker ${this.hostname} was already started`);
+    // Tasks are initialised once, when the worker starts (options checked against the App's defaults now).
+    for (const name of this.app.taskNames) this.app.getTask(name);
     this.state = 'running';
-    await this.app.transport.connect();
+    await this.app.connect();
     for (const queue of this.queues) {
       this.consumers.push(
-        await this.app.transport.consume(queue, (delivery) => this.track(this.handle(delivery)), {
+        await this.app.transport.consume(queue, (delivery) => this.track(this.handleSafely(delivery)), {
           prefetch: this.prefetch,
         }),
       );
@@ -139,6 +141,15 @@ export class Worker extends EventEmitter<WorkerEvents> {
     this.logger.warn(`rejected a message from ${delivery.queue}: ${reason}: ${detail}`);
     delivery.deadLetter(reason, detail);
     this.emit('message-rejected', reason, detail);
+  }
+
+  /** Nothing a message does may escape as an unhandled rejection: an unexpected error dead-letters it. */
+  private async handleSafely(delivery: Delivery): Promise<void> {
+    try {
+      await this.handle(delivery);
+    } catch (error) {
+      this.deadLetter(delivery, 'internal-error', `worker error: ${(error as Error).message}`);
+    }
   }
 
   private async handle(delivery: Delivery): Promise<void> {

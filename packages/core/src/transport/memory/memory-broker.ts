@@ -52,6 +52,11 @@ export class MemoryBroker {
     return this.queues.get(queue)?.length ?? 0;
   }
 
+  /** The messages waiting in a queue, oldest first (for assertions in tests). */
+  messages(queue: string): readonly WireMessage[] {
+    return (this.queues.get(queue) ?? []).map((item) => item.message);
+  }
+
   /** Messages that are scheduled for later delivery. */
   get delayedCount(): number {
     return this.timers.size;
