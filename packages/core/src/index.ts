@@ -72,7 +72,9 @@ export {
   rootLogger,
   type LogFormat,
   type LoggingOptions,
+  type LogTransport,
 } from './logging/logger';
+export type { Logger } from 'winston';
 
 export {
   ConfigurationError,
