@@ -132,3 +132,22 @@ describe('memory transport', () => {
     }
   });
 });
+
+describe('warm stop', () => {
+  it('lets running tasks finish, starts no waiting one, and leaves those on the queue', async () => {
+    app = testApp();
+    const worker = app.worker({ concurrency: 1, prefetchMultiplier: 4 });
+    await worker.start();
+    const first = await AcksLate.delay();
+    const waiting = await Promise.all([AcksLate.delay(), AcksLate.delay()]);
+    await new Promise((resolve) => setTimeout(resolve, 15)); // first is running, the others wait for the slot
+    await worker.stop({ timeoutMs: 2000 });
+    expect(await first.get({ timeout: 1 })).toBe('done');
+    await app.transport.close();
+    expect(
+      brokerOf(app)
+        .messages(app.defaultQueue)
+        .map((m) => m.headers.id),
+    ).toEqual(waiting.map((r) => r.id));
+  });
+});

@@ -210,6 +210,7 @@ export class Worker extends EventEmitter<WorkerEvents> {
     }
     await this.slots.acquire();
     try {
+      if (this.state !== 'running') return; // warm stop: not started, so it stays unsettled and returns to its queue
       if (!task.options.acksLate) delivery.ack();
       const deliveryInfo: DeliveryInfo = {
         exchange: delivery.exchange,

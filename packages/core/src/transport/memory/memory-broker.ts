@@ -89,7 +89,8 @@ export class MemoryBroker {
   closeConsumers(): void {
     for (const consumer of this.consumers.splice(0)) {
       consumer.active = false;
-      for (const item of consumer.unsettled) this.requeueFront(consumer.queue, item);
+      // Back to the head of the queue in their original order (unshifting one by one would reverse them).
+      for (const item of [...consumer.unsettled].reverse()) this.requeueFront(consumer.queue, item);
       consumer.unsettled.clear();
     }
   }
