@@ -14,6 +14,9 @@ pnpm exec eslint . || status=1
 pnpm exec prettier --check . >/dev/null || { pnpm exec prettier --list-different .; echo "prettier: files above need 'pnpm format'"; status=1; }
 pnpm exec tsc -p tsconfig.json --noEmit || status=1
 
+# Tests that start real processes (CLI, workers) run the built packages.
+pnpm -r build >/dev/null || { pnpm -r build; status=1; }
+
 mkdir -p .test-results
 pnpm exec jest --json --outputFile=.test-results/jest.json "$@" || status=1
 node -e '

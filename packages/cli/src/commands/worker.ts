@@ -1,0 +1,72 @@
+import { hostname } from 'node:os';
+import { configureLogging, type App, type Worker } from '@queue/core';
+import { CliUsageError } from '../cli-error';
+import { loadApp } from '../load-app';
+import { handleShutdownSignals } from '../shutdown';
+
+export interface WorkerCommandOptions {
+  app: string;
+  queues?: string[];
+  concurrency: number;
+  prefetchMultiplier: number;
+  pool: string;
+  loglevel: string;
+  hostname?: string;
+  shutdownTimeout: number;
+}
+
+const POOLS = ['async'] as const;
+
+function banner(app: App, worker: Worker, pool: string): string {
+  const tasks = app.taskNames.map((name) => `  . ${name}`).join('\n');
+  return [
+    ` -------------- ${worker.hostname}`,
+    `--- app:         ${app.name}`,
+    `--- transport:   ${app.transport.displayUrl}`,
+    `--- results:     ${app.conf.resultBackend}`,
+    `--- concurrency: ${worker.concurrency} (${pool} pool), prefetch ${worker.prefetch}`,
+    `--- queues:      ${worker.queues.join(', ')}`,
+    '',
+    '[tasks]',
+    tasks || '  (none registered)',
+    '',
+  ].join('\n');
+}
+
+/** `queue worker`: load the App, register its tasks once, consume until SIGTERM/SIGINT (warm, then cold). */
+export async function runWorker(options: WorkerCommandOptions): Promise<void> {
+  if (!(POOLS as readonly string[]).includes(options.pool)) {
+    throw new CliUsageError(`--pool: '${options.pool}' is not available (choose: ${POOLS.join(', ')})`);
+  }
+  configureLogging({ level: options.loglevel });
+  const app = loadApp(options.app);
+  const worker = app.worker({
+    queues: options.queues,
+    concurrency: options.concurrency,
+    prefetchMultiplier: options.prefetchMultiplier,
+    hostname: options.hostname ?? `queue@${hostname()}`,
+  });
+  // Signals are handled before the worker starts: a SIGTERM during start-up is a warm shutdown too.
+  let started: Promise<void> = Promise.resolve();
+  // A worker runs until it is told to stop, even when its transport holds no socket open (memory://).
+  const keepAlive = setInterval(() => undefined, 1 << 30);
+  handleShutdownSignals({
+    warm: async () => {
+      await started.catch(() => undefined);
+      process.stdout.write(
+        `worker: warm shutdown (waiting up to ${options.shutdownTimeout}s for running tasks)\n`,
+      );
+      await worker.stop({ timeoutMs: options.shutdownTimeout * 1000 });
+      await app.close({ timeoutMs: 0 });
+      clearInterval(keepAlive);
+    },
+    cold: async () => {
+      process.stdout.write('worker: cold shutdown (unfinished tasks go back to the queue)\n');
+      await app.transport.close();
+    },
+  });
+  started = worker.start();
+  await started;
+  process.stdout.write(banner(app, worker, options.pool));
+  process.stdout.write(`${worker.hostname} ready.\n`);
+}

@@ -1,0 +1,3 @@
+export { runCli, type CliOutcome } from './program';
+export { loadApp } from './load-app';
+export { CliUsageError } from './cli-error';

@@ -1,0 +1,100 @@
+import { Command, CommanderError, Option } from 'commander';
+import { QueueError } from '@queue/core';
+import { runCall } from './commands/call';
+import { runWorker } from './commands/worker';
+import { CliUsageError } from './cli-error';
+import { commaList, jsonArray, jsonObject, nonNegativeNumber, positiveInt } from './parse';
+
+const VERSION = '0.1.0';
+
+function buildProgram(setExitCode: (outcome: CliOutcome) => void): Command {
+  const program = new Command('queue')
+    .description('Celery-class background tasks for TypeScript, on RabbitMQ')
+    .version(VERSION)
+    .exitOverride()
+    .configureOutput({ writeErr: (text) => process.stderr.write(text) })
+    .showSuggestionAfterError(true);
+
+  program
+    .command('worker')
+    .description('run a worker for an App (as `celery -A proj worker`)')
+    .addOption(
+      new Option('-A, --app <module>', 'module or .js file exporting an App (module:exportName to pick one)')
+        .env('QUEUE_APP')
+        .makeOptionMandatory(),
+    )
+    .option(
+      '-Q, --queues <names>',
+      'comma-separated queues to consume (default: the App’s defaultQueue)',
+      commaList,
+    )
+    .option('-c, --concurrency <n>', 'tasks run at once', positiveInt, 10)
+    .option('--prefetch-multiplier <n>', 'prefetch = concurrency × this', positiveInt, 4)
+    .addOption(
+      new Option('-P, --pool <kind>', 'execution pool').choices(['async', 'threads']).default('async'),
+    )
+    .addOption(
+      new Option('-l, --loglevel <level>', 'log level')
+        .choices(['error', 'warn', 'info', 'debug'])
+        .default('info')
+        .env('LOG_LEVEL'),
+    )
+    .option('-n, --hostname <name>', 'worker name (name@host)')
+    .option(
+      '--shutdown-timeout <seconds>',
+      'warm shutdown: how long running tasks may take to finish',
+      nonNegativeNumber,
+      30,
+    )
+    .action(async (options) => {
+      await runWorker(options);
+      setExitCode('running');
+    });
+
+  program
+    .command('call')
+    .description('send a task by name; with --wait, print its result')
+    .argument('<task>', 'registered task name (in our workers or Python Celery ones)')
+    .option(
+      '-A, --app <module>',
+      'module or .js file exporting an App (its broker and result backend are used)',
+    )
+    .addOption(new Option('-b, --broker <url>', 'broker URL when no --app is given').env('AMQP_URL'))
+    .option('--result-backend <url>', 'result backend URL with --broker', 'rpc://')
+    .option('--args <json>', 'positional arguments as a JSON array', jsonArray, [])
+    .option('--kwargs <json>', 'keyword arguments as a JSON object', jsonObject, {})
+    .option('--countdown <seconds>', 'run no sooner than this many seconds from now', nonNegativeNumber)
+    .option('-Q, --queue <name>', 'destination queue')
+    .option('--wait', 'wait for the result and print it as JSON', false)
+    .option('--timeout <seconds>', 'with --wait: give up after this long', nonNegativeNumber, 60)
+    .action(async (task: string, options) => setExitCode(await runCall(task, options)));
+
+  return program;
+}
+
+/** The exit code of a one-shot command, or 'running' for a worker (its signal handlers exit). */
+export type CliOutcome = number | 'running';
+
+/** Runs the CLI with `argv` as `process.argv` (node, script, args...). */
+export async function runCli(argv: readonly string[]): Promise<CliOutcome> {
+  let outcome: CliOutcome = 0;
+  const program = buildProgram((code) => (outcome = code));
+  try {
+    await program.parseAsync([...argv]);
+    return outcome;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      // commander already printed its message; help and version are not errors
+      return error.exitCode === 0 ? 0 : 2;
+    }
+    if (error instanceof CliUsageError) {
+      process.stderr.write(`error: ${error.message}\n`);
+      return error.exitCode;
+    }
+    if (error instanceof QueueError) {
+      process.stderr.write(`error: ${error.name}: ${error.message}\n`);
+      return 2;
+    }
+    throw error;
+  }
+}
