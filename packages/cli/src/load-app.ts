@@ -37,7 +37,18 @@ function resolveModule(spec: string): string {
  * Loads the module named by `--app` and returns its App: `module:exportName`, else the export named `app`,
  * the default export, or the only App among the exports (as Celery's `-A proj`).
  */
+/** The App found by `--app`, and where it came from (threads load the same module themselves). */
+export interface LoadedApp {
+  app: App;
+  module: string;
+  exportName: string | undefined;
+}
+
 export function loadApp(spec: string): App {
+  return loadAppModule(spec).app;
+}
+
+export function loadAppModule(spec: string): LoadedApp {
   if (!spec.trim()) throw new CliUsageError('--app: empty module name');
   const [moduleSpec, exportName] = spec.split(/:(?=[A-Za-z_$][\w$]*$)/);
   const path = resolveModule(moduleSpec!);
@@ -54,7 +65,7 @@ export function loadApp(spec: string): App {
     const named = exports[exportName];
     if (!looksLikeApp(named))
       throw new CliUsageError(`--app: ${moduleSpec} exports no App named '${exportName}'`);
-    return named;
+    return { app: named, module: path, exportName };
   }
   const candidates = [exports.app, exports.default, ...Object.values(exports)].filter(looksLikeApp);
   const unique = [...new Set(candidates)];
@@ -68,5 +79,7 @@ export function loadApp(spec: string): App {
       `--app: ${moduleSpec} exports several Apps; name one: --app ${moduleSpec}:<export>`,
     );
   }
-  return unique[0]!;
+  const app = unique[0]!;
+  const name = Object.keys(exports).find((key) => exports[key] === app);
+  return { app, module: path, exportName: name };
 }

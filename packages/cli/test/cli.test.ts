@@ -136,3 +136,42 @@ describe('queue worker lifecycle (in-memory broker)', () => {
     expect(ledger()).toEqual([]);
   });
 });
+
+describe('queue worker --pool threads', () => {
+  it('a CPU-bound infinite loop with timeLimit 1 ends as FAILURE TimeLimitExceeded; the next tasks still run; soft limit and states reach threads', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'queue-threads-'));
+    const ledgerFile = join(dir, 'ledger');
+    const child = spawn(
+      process.execPath,
+      [bin, 'worker', '--app', fixture('threads-app.js'), '-P', 'threads', '-c', '1', '-l', 'error'],
+      {
+        env: { ...cleanEnv(), LEDGER: ledgerFile },
+      },
+    );
+    let out = '';
+    child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    const lines = () => (existsSync(ledgerFile) ? readFileSync(ledgerFile, 'utf8').trim().split('\n') : []);
+    try {
+      const deadline = Date.now() + 15_000;
+      while (lines().filter((l) => /^(spin|sum):/.test(l) || l.startsWith('patient:SUCCESS')).length < 3) {
+        if (Date.now() > deadline) throw new Error(`timed out; ledger=${lines().join(' | ')} out=${out}`);
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      expect(out).toMatch(/concurrency: 1 \(threads pool\)/);
+      expect(lines()).toEqual(
+        expect.arrayContaining([
+          'spin:FAILURE:TimeLimitExceeded',
+          'sum:SUCCESS:{"total":5050,"inThread":true}',
+          'patient:PROGRESS:{"percent":50}',
+          'patient:SUCCESS:"soft limit reached the thread: SoftTimeLimitExceeded"',
+        ]),
+      );
+      child.kill('SIGTERM');
+      expect(await exited).toBe(0);
+    } finally {
+      if (child.exitCode === null) child.kill('SIGKILL');
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

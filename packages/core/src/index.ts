@@ -37,6 +37,7 @@ export type { ReplyTarget, ResultBackend } from './result/result-backend';
 export { MemoryResultBackend } from './result/memory-result-backend';
 
 export { Worker, type WorkerEvents, type WorkerOptions } from './worker/worker';
+export type { ThreadAppModule } from './worker/pools/thread-protocol';
 export { retryDelaySeconds } from './worker/retry-policy';
 
 export type { ConsumeOptions, Consumer, Delivery, PublishOptions, Transport } from './transport/transport';

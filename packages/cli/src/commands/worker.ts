@@ -1,7 +1,7 @@
 import { hostname } from 'node:os';
 import { configureLogging, type App, type Worker } from '@queue/core';
 import { CliUsageError } from '../cli-error';
-import { loadApp } from '../load-app';
+import { loadAppModule } from '../load-app';
 import { handleShutdownSignals } from '../shutdown';
 
 export interface WorkerCommandOptions {
@@ -15,7 +15,7 @@ export interface WorkerCommandOptions {
   shutdownTimeout: number;
 }
 
-const POOLS = ['async'] as const;
+const POOLS = ['async', 'threads'] as const;
 
 function banner(app: App, worker: Worker, pool: string): string {
   const tasks = app.taskNames.map((name) => `  . ${name}`).join('\n');
@@ -39,8 +39,11 @@ export async function runWorker(options: WorkerCommandOptions): Promise<void> {
     throw new CliUsageError(`--pool: '${options.pool}' is not available (choose: ${POOLS.join(', ')})`);
   }
   configureLogging({ level: options.loglevel });
-  const app = loadApp(options.app);
+  const loaded = loadAppModule(options.app);
+  const app = loaded.app;
   const worker = app.worker({
+    pool: options.pool as (typeof POOLS)[number],
+    threadApp: { module: loaded.module, exportName: loaded.exportName },
     queues: options.queues,
     concurrency: options.concurrency,
     prefetchMultiplier: options.prefetchMultiplier,

@@ -24,6 +24,7 @@ import { validateArguments, validatedParameterTypes } from '../task/payload-vali
 import { runContext, type RunContext } from '../task/request';
 import type { Transport } from '../transport/transport';
 import { executeTask, type ExecutionHost, type Outcome } from '../worker/execution';
+import { inProcessRunner } from '../worker/pools/task-runner';
 import { Worker, type WorkerOptions } from '../worker/worker';
 import { validateApplyOptions, type ApplyOptions } from './apply-options';
 import { compileAppOptions, type AppOptions, type CompiledAppOptions } from './app-options';
@@ -290,6 +291,7 @@ export class App {
       backend: this.backend,
       hostname: ORIGIN,
       logger: this.logger,
+      runner: inProcessRunner,
       scheduleRetry: async (next) => {
         retries.push(next);
       },

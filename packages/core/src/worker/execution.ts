@@ -16,6 +16,7 @@ import { bindingOf } from '../task/binding';
 import { bindArguments } from '../task/arguments';
 import { validateArguments } from '../task/payload-validation';
 import { runContext, type DeliveryInfo, type RunContext, type TaskRequest } from '../task/request';
+import type { TaskRunner } from './pools/task-runner';
 import { retryDelaySeconds, shouldAutoretry } from './retry-policy';
 
 /** What one run ended in; the caller settles the message accordingly. */
@@ -33,6 +34,8 @@ export interface ExecutionHost {
   readonly backend: ResultBackend;
   readonly hostname: string;
   readonly logger: Logger;
+  /** Where task bodies run (the pool). */
+  readonly runner: TaskRunner;
   /** Sends the next attempt of a retried task, due in `delayMs`. */
   scheduleRetry(next: TaskEnvelope, delayMs: number, queue: string): Promise<void>;
 }
@@ -168,7 +171,7 @@ export async function executeTask(
         async () => {
           const positional = bindArguments(options.name, binding.parameterNames, args, kwargs);
           const validated = await validateArguments(options.name, binding.parameterTypes, positional);
-          return task.run(...validated);
+          return host.runner.run(task, { validated, plain: positional }, context);
         },
         controller,
         envelope.timelimit[0] ?? options.timeLimit ?? null,

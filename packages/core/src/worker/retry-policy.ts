@@ -1,4 +1,5 @@
-import type { CompiledTaskOptions } from '../task/options';
+import type { CompiledTaskOptions, ErrorClass } from '../task/options';
+import { transferredClassChain } from './pools/error-transfer';
 
 /**
  * Seconds to wait before retry number `retries + 1` when no countdown/ETA was given:
@@ -24,6 +25,9 @@ export function shouldAutoretry(
   error: unknown,
 ): boolean {
   if (typeof error !== 'object' || error === null) return false;
-  if (options.dontAutoretryFor.some((cls) => error instanceof cls)) return false;
-  return options.autoretryFor.some((cls) => error instanceof cls);
+  // Errors rebuilt from another thread are plain Errors carrying their original class names.
+  const chain = transferredClassChain(error);
+  const matches = (cls: ErrorClass): boolean => error instanceof cls || chain.includes(cls.name);
+  if (options.dontAutoretryFor.some(matches)) return false;
+  return options.autoretryFor.some(matches);
 }

@@ -2,7 +2,7 @@ import { EventEmitter } from 'node:events';
 import { hostname as osHostname } from 'node:os';
 import type { Logger } from 'winston';
 import type { App } from '../app/app';
-import { MessageDecodeError, NotRegistered, TaskRevokedError } from '../errors';
+import { ConfigurationError, MessageDecodeError, NotRegistered, TaskRevokedError } from '../errors';
 import { getTaskLogger } from '../logging/logger';
 import { States, type JsonValue, type TaskEnvelope } from '../protocol/message';
 import { serializeError } from '../protocol/result-codec';
@@ -12,6 +12,9 @@ import type { BaseTask } from '../task/base-task';
 import type { DeliveryInfo } from '../task/request';
 import type { Consumer, Delivery } from '../transport/transport';
 import { executeTask, type ExecutionHost, type Outcome } from './execution';
+import { inProcessRunner, type TaskRunner } from './pools/task-runner';
+import { ThreadPoolRunner } from './pools/thread-pool';
+import type { ThreadAppModule } from './pools/thread-protocol';
 import { Semaphore } from './semaphore';
 
 export interface WorkerOptions {
@@ -25,6 +28,14 @@ export interface WorkerOptions {
   hostname?: string;
   /** ETAs closer than this are waited for in memory; later ones go back to the broker's delay. @default 1000 */
   etaHoldMs?: number;
+  /**
+   * `async`: bodies run in this event loop (I/O-bound work). `threads`: each body runs in a worker thread
+   * (one per unit of concurrency) that is terminated at the hard time limit, so CPU-bound code is stopped.
+   * @default 'async'
+   */
+  pool?: 'async' | 'threads';
+  /** With `pool: 'threads'`: the module each thread loads to get this App's tasks. */
+  threadApp?: ThreadAppModule;
 }
 
 /** Events a worker emits, for monitoring and tests. */
@@ -56,6 +67,7 @@ export class Worker extends EventEmitter<WorkerEvents> {
   private readonly held = new Map<NodeJS.Timeout, () => void>();
   private readonly logger: Logger;
   private readonly host: ExecutionHost;
+  private readonly runner: TaskRunner;
   private state: State = 'idle';
 
   constructor(
@@ -70,13 +82,26 @@ export class Worker extends EventEmitter<WorkerEvents> {
     this.etaHoldMs = options.etaHoldMs ?? 1000;
     this.slots = new Semaphore(this.concurrency);
     this.logger = getTaskLogger('queue.worker');
+    if (options.pool === 'threads') {
+      if (!options.threadApp)
+        throw new ConfigurationError("pool 'threads' needs threadApp: the module that exports this App");
+      this.runner = new ThreadPoolRunner(options.threadApp, this.concurrency);
+    } else {
+      this.runner = inProcessRunner;
+    }
     this.host = {
+      runner: this.runner,
       backend: app.backend,
       hostname: this.hostname,
       logger: this.logger,
       scheduleRetry: (next, delayMs, queue) =>
         app.transport.publish(encodeTaskMessage(next), { queue: queue || app.defaultQueue, delayMs }),
     };
+  }
+
+  /** The pool kind task bodies run in. */
+  get pool(): 'async' | 'threads' {
+    return this.runner.kind;
   }
 
   get running(): boolean {
@@ -124,6 +149,7 @@ export class Worker extends EventEmitter<WorkerEvents> {
       new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs))),
     ]);
     clearTimeout(timer);
+    await this.runner.close();
     this.state = 'stopped';
   }
 

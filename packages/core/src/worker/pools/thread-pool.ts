@@ -1,0 +1,77 @@
+import { MessageChannel } from 'node:worker_threads';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { Piscina } from 'piscina';
+import { SoftTimeLimitExceeded, TimeLimitExceeded } from '../../errors';
+import type { BaseTask } from '../../task/base-task';
+import type { RunContext } from '../../task/request';
+import { rebuildError } from './error-transfer';
+import type { RunArguments, TaskRunner } from './task-runner';
+import type { DownMessage, ThreadAppModule, ThreadResult, ThreadTask, UpMessage } from './thread-protocol';
+
+/** The compiled thread entry (under ts-jest the sources run, but threads always load the built file). */
+function threadEntryFile(): string {
+  const beside = join(__dirname, 'thread-entry.js');
+  if (existsSync(beside)) return beside;
+  const built = join(__dirname, '..', '..', '..', 'dist', 'worker', 'pools', 'thread-entry.js');
+  if (existsSync(built)) return built;
+  throw new Error(`the threads pool needs the built @queue/core (${built} is missing: run the build)`);
+}
+
+/**
+ * The threads pool: each body runs in a worker thread that loaded the App module itself (class instances and
+ * decorator metadata do not cross threads, so arguments travel as JSON and are validated again there).
+ * At the hard time limit the thread is terminated, so even a CPU-bound `while (true) {}` is stopped.
+ */
+export class ThreadPoolRunner implements TaskRunner {
+  readonly kind = 'threads';
+  private readonly pool: Piscina;
+
+  constructor(appModule: ThreadAppModule, threads: number) {
+    this.pool = new Piscina({
+      filename: threadEntryFile(),
+      minThreads: 1,
+      maxThreads: threads,
+      idleTimeout: 30_000,
+      workerData: appModule,
+    });
+  }
+
+  async run(task: BaseTask, args: RunArguments, context: RunContext): Promise<unknown> {
+    const { port1, port2 } = new MessageChannel();
+    const terminate = new AbortController();
+    port1.on('message', (message: UpMessage) => {
+      if (message.type === 'state') void context.reportState?.(message.state, message.meta);
+    });
+    const onAbort = (): void => {
+      const reason: unknown = context.signal.reason;
+      if (reason instanceof SoftTimeLimitExceeded) {
+        port1.postMessage({ type: 'soft-limit', seconds: reason.seconds } satisfies DownMessage);
+      } else if (reason instanceof TimeLimitExceeded) {
+        terminate.abort(reason); // piscina terminates the thread running it
+      }
+    };
+    context.signal.addEventListener('abort', onAbort);
+    try {
+      const job: ThreadTask = {
+        taskName: task.options.name,
+        args: [...args.plain],
+        request: context.request,
+        port: port2,
+      };
+      const result = (await this.pool.run(job, {
+        signal: terminate.signal,
+        transferList: [port2],
+      })) as ThreadResult;
+      if (result.ok) return result.value;
+      throw rebuildError(result.error, task.options.name);
+    } finally {
+      context.signal.removeEventListener('abort', onAbort);
+      port1.close();
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.pool.destroy();
+  }
+}
