@@ -110,7 +110,8 @@ export interface ValidationIssue {
   readonly constraints: Readonly<Record<string, string>>;
 }
 
-function describeIssues(issues: readonly ValidationIssue[]): string {
+/** `property: message; message, property: ...` — one line for error messages. */
+export function describeIssues(issues: readonly ValidationIssue[]): string {
   return issues.map((i) => `${i.property}: ${Object.values(i.constraints).join('; ')}`).join(', ');
 }
 

@@ -8,7 +8,7 @@ import {
   Min,
   validateSync,
 } from 'class-validator';
-import { ConfigurationError } from '../errors';
+import { ConfigurationError, describeIssues } from '../errors';
 import { DEFAULT_JSON_LIMITS } from '../protocol/json';
 import { toIssues, validateTaskOptions, type TaskDefaults } from '../task/options';
 
@@ -71,9 +71,7 @@ export function compileAppOptions(options: AppOptions): CompiledAppOptions {
     forbidNonWhitelisted: true,
   });
   if (errors.length > 0) {
-    const detail = toIssues(errors)
-      .map((i) => `${i.property}: ${Object.values(i.constraints).join('; ')}`)
-      .join(', ');
+    const detail = describeIssues(toIssues(errors));
     throw new ConfigurationError(`Invalid App options: ${detail}`);
   }
   const taskDefaults = options.taskDefaults ?? {};

@@ -21,7 +21,7 @@ import {
 } from '../task/function-task';
 import { compileTaskOptions, optionFieldsOf, TASK_OPTION_KEYS, type TaskOptions } from '../task/options';
 import { validateArguments, validatedParameterTypes } from '../task/payload-validation';
-import { runContext, type RunContext } from '../task/request';
+import { directRequest, runContext, type RunContext } from '../task/request';
 import type { Transport } from '../transport/transport';
 import { executeTask, type ExecutionHost, type Outcome } from '../worker/execution';
 import { inProcessRunner } from '../worker/pools/task-runner';
@@ -256,29 +256,8 @@ export class App {
 
   /** Runs a task body in this process as a plain call (Celery's `task()`): no message, no stored state. */
   async runLocal(task: BaseTask, args: readonly unknown[]): Promise<unknown> {
-    const name = task.options.name;
     const context: RunContext = {
-      request: {
-        id: randomUUID(),
-        name,
-        args,
-        kwargs: {},
-        retries: 0,
-        eta: null,
-        expires: null,
-        replyTo: '',
-        correlationId: '',
-        rootId: '',
-        parentId: null,
-        group: null,
-        hostname: ORIGIN,
-        origin: ORIGIN,
-        ignoreResult: task.options.ignoreResult,
-        timelimit: [null, null],
-        headers: {},
-        deliveryInfo: null,
-        calledDirectly: true,
-      },
+      request: directRequest(randomUUID(), task.options.name, args, ORIGIN),
       signal: NEVER_ABORTED,
     };
     return runContext.run(context, async () => task.run(...args));

@@ -12,7 +12,7 @@ import {
   ValidateBy,
   validateSync,
 } from 'class-validator';
-import { ConfigurationError } from '../errors';
+import { ConfigurationError, describeIssues } from '../errors';
 import { toIssues } from '../task/options';
 
 /** Options of one call: `applyAsync({...})`, `app.sendTask(name, args, kwargs, {...})`. */
@@ -68,9 +68,7 @@ export function validateApplyOptions(taskName: string, options: ApplyOptions): v
     forbidNonWhitelisted: true,
   });
   if (errors.length > 0) {
-    const detail = toIssues(errors)
-      .map((i) => `${i.property}: ${Object.values(i.constraints).join('; ')}`)
-      .join(', ');
+    const detail = describeIssues(toIssues(errors));
     throw new ConfigurationError(`Invalid call options for task ${taskName}: ${detail}`);
   }
 }

@@ -9,8 +9,8 @@ import type { TaskState } from '../protocol/message';
 import type { AsyncResult } from '../result/async-result';
 import { retryDelaySeconds } from '../worker/retry-policy';
 import { bindingOf } from './binding';
-import type { CompiledTaskOptions, ErrorClass } from './options';
-import { runContext, type TaskRequest } from './request';
+import type { CompiledTaskOptions, TaskOptions } from './options';
+import { directRequest, runContext, type TaskRequest } from './request';
 
 /** The error and its traceback text, passed to `onFailure`/`onRetry`/`afterReturn` (Celery's `einfo`). */
 export interface ExceptionInfo {
@@ -38,28 +38,17 @@ type AnyTask = BaseTask<any, any>;
 export type ArgsOf<T> = T extends BaseTask<infer A, unknown> ? A : never;
 export type ResultOf<T> = T extends BaseTask<unknown[], infer R> ? R : never;
 
-const EMPTY_REQUEST: TaskRequest = Object.freeze({
-  id: '',
-  name: '',
-  args: [],
-  kwargs: {},
-  retries: 0,
-  eta: null,
-  expires: null,
-  replyTo: '',
-  correlationId: '',
-  rootId: '',
-  parentId: null,
-  group: null,
-  hostname: '',
-  origin: '',
-  ignoreResult: false,
-  timelimit: [null, null] as const,
-  headers: {},
-  deliveryInfo: null,
-  calledDirectly: true,
-});
+const EMPTY_REQUEST: TaskRequest = Object.freeze(directRequest('', '', [], ''));
 const NEVER_ABORTED = new AbortController().signal;
+
+/**
+ * The option fields of a task class (declared once, in {@link TaskOptions}): undefined unless a subclass sets
+ * them; once the task is registered in an App they hold the effective values.
+ */
+// Declaration merging gives the class TaskOptions' fields as optional members (no own properties are emitted);
+// the type parameters must repeat the class's, unused here.
+// eslint-disable-next-line @typescript-eslint/no-empty-object-type, @typescript-eslint/no-unused-vars
+export interface BaseTask<TArgs extends unknown[] = unknown[], TResult = unknown> extends TaskOptions {}
 
 /**
  * Base class of class-based tasks. Subclass it, implement `run`, set options as fields or with `@Task({...})`.
@@ -77,26 +66,8 @@ const NEVER_ABORTED = new AbortController().signal;
  * const result = await Resize.delay('https://…/a.png', 320);
  * ```
  */
+// eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging -- see the interface above
 export abstract class BaseTask<TArgs extends unknown[] = unknown[], TResult = unknown> {
-  // Option fields: undefined unless a subclass sets them; once registered in an App they hold the effective values.
-  name?: string;
-  bind?: boolean;
-  maxRetries?: number;
-  defaultRetryDelay?: number;
-  retryBackoff?: boolean | number;
-  retryBackoffMax?: number;
-  retryJitter?: boolean;
-  autoretryFor?: ErrorClass[];
-  dontAutoretryFor?: ErrorClass[];
-  timeLimit?: number;
-  softTimeLimit?: number;
-  ignoreResult?: boolean;
-  trackStarted?: boolean;
-  trackReceived?: boolean;
-  acksLate?: boolean;
-  queue?: string;
-  priority?: number;
-
   private ownLogger?: Logger;
 
   /** The task body. */

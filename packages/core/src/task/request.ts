@@ -37,6 +37,36 @@ export interface TaskRequest {
   readonly calledDirectly: boolean;
 }
 
+/** The request of a body called in-process (`ping()`, `Cls.runLocal()`): no message, no worker. */
+export function directRequest(
+  id: string,
+  name: string,
+  args: readonly unknown[],
+  hostname: string,
+): TaskRequest {
+  return {
+    id,
+    name,
+    args,
+    kwargs: {},
+    retries: 0,
+    eta: null,
+    expires: null,
+    replyTo: '',
+    correlationId: '',
+    rootId: '',
+    parentId: null,
+    group: null,
+    hostname,
+    origin: hostname,
+    ignoreResult: false,
+    timelimit: [null, null],
+    headers: {},
+    deliveryInfo: null,
+    calledDirectly: true,
+  };
+}
+
 /** Per-run data, kept in AsyncLocalStorage so concurrent runs of one task instance never see each other's. */
 export interface RunContext {
   readonly request: TaskRequest;
