@@ -1,4 +1,49 @@
 #!/usr/bin/env bash
-# Makes sure the local services that integration tests use are up. Nothing here runs in unit-only setups.
+# Brings up what the integration tests use on this machine, installing Debian packages where missing:
+# RabbitMQ (started when down, restarted once when its database is broken), Celery 5 in the system Python
+# (wire-compatibility tests), PostgreSQL (started when installed but down).
 set -uo pipefail
+
+apt_install() {
+  command -v apt-get >/dev/null || { echo "services: apt-get missing, cannot install $*" >&2; return 1; }
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -q "$@" >/dev/null 2>&1 ||
+    { apt-get update -q >/dev/null 2>&1 && DEBIAN_FRONTEND=noninteractive apt-get install -y -q "$@" >/dev/null; }
+}
+
+# ---- RabbitMQ ----
+rabbit_healthy() { rabbitmqctl -q list_vhosts 2>/dev/null | grep -qx '/'; }
+rabbit_start() {
+  rabbitmq-server -detached >/dev/null 2>&1
+  rabbitmqctl -q await_startup --timeout 90 >/dev/null 2>&1
+}
+command -v rabbitmq-server >/dev/null || apt_install rabbitmq-server || exit 1
+if ! rabbit_healthy; then
+  echo "services: starting RabbitMQ"
+  rabbit_start
+  if ! rabbit_healthy; then
+    # Running but without its default vhost (e.g. its database died under too many connections): restart.
+    rabbitmqctl -q stop >/dev/null 2>&1
+    sleep 2
+    rabbit_start
+  fi
+  rabbit_healthy || { echo "services: RabbitMQ is not healthy on 127.0.0.1:5672" >&2; exit 1; }
+fi
+
+# ---- Celery 5 (Debian's python3-celery), for the wire-compatibility tests ----
+/usr/bin/python3 -c 'import celery' 2>/dev/null || apt_install python3-celery || exit 1
+
+# ---- PostgreSQL ----
+if command -v pg_ctlcluster >/dev/null && ! pg_isready -q -h 127.0.0.1 -p 5432; then
+  echo "services: starting PostgreSQL"
+  pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql | head -1)" main start
+fi
+
+# ---- Chromium (Debian's), for the sample app's browser test (playwright-core downloads no browser) ----
+if [ ! -x /usr/bin/chromium ]; then
+  echo "services: installing chromium"
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium >/dev/null 2>&1 ||
+    { apt-get update -q >/dev/null 2>&1 && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium >/dev/null; } ||
+    { echo "services: could not install chromium (/usr/bin/chromium)" >&2; exit 1; }
+fi
+
 exit 0

@@ -150,7 +150,7 @@ export class TaskValidationError extends QueueError {
 
 /** An App option or URL is wrong. */
 export class ConfigurationError extends QueueError {
-  override readonly code = 'CONFIGURATION_ERROR';
+  override readonly code: string = 'CONFIGURATION_ERROR';
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.name = 'ConfigurationError';
@@ -220,7 +220,7 @@ export type MessageRejectReason =
 
 /** The transport could not do what was asked (connection lost, publish not confirmed, ...). */
 export class TransportError extends QueueError {
-  override readonly code = 'TRANSPORT_ERROR';
+  override readonly code: string = 'TRANSPORT_ERROR';
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.name = 'TransportError';

@@ -36,9 +36,14 @@ export function parseJsonBody(body: Buffer, limits: JsonLimits = DEFAULT_JSON_LI
   return untagAndCheckDepth(parsed as JsonValue, limits.maxDepth);
 }
 
-/** kombu's tagged types, carried as the plain JSON that kombu 5.2 would have sent (ISO strings, strings). */
-function untag(tagged: { __type__: JsonValue; __value__: JsonValue }): JsonValue {
+/**
+ * kombu's tagged types, carried as the plain JSON that kombu 5.2 would have sent (ISO strings, strings).
+ * Returns undefined when the object is not such a tag (unknown `__type__`, or a `__value__` that is an array or
+ * object): it is then kept as data and its contents are depth-checked like any other value.
+ */
+function untag(tagged: { __type__: JsonValue; __value__: JsonValue }): JsonValue | undefined {
   const value = tagged.__value__;
+  if (typeof value === 'object' && value !== null) return undefined;
   switch (tagged.__type__) {
     case 'datetime':
     case 'date':
@@ -49,7 +54,7 @@ function untag(tagged: { __type__: JsonValue; __value__: JsonValue }): JsonValue
     case 'bytes':
       return typeof value === 'string' ? value : String(value);
     default:
-      return tagged as unknown as JsonValue;
+      return undefined;
   }
 }
 
@@ -65,7 +70,8 @@ function isTagged(value: JsonValue): value is { __type__: JsonValue; __value__: 
 }
 
 function untagAndCheckDepth(root: JsonValue, maxDepth: number): JsonValue {
-  if (isTagged(root)) return untag(root);
+  const plainRoot = isTagged(root) ? untag(root) : undefined;
+  if (plainRoot !== undefined) return plainRoot;
   const stack: Array<{ node: JsonValue[] | { [key: string]: JsonValue }; depth: number }> = [];
   if (typeof root === 'object' && root !== null) stack.push({ node: root, depth: 1 });
   while (stack.length > 0) {
@@ -77,8 +83,9 @@ function untagAndCheckDepth(root: JsonValue, maxDepth: number): JsonValue {
       : Object.entries(node);
     for (const [key, child] of entries) {
       if (typeof child !== 'object' || child === null) continue;
-      if (isTagged(child)) {
-        (node as Record<string | number, JsonValue>)[key] = untag(child);
+      const plain = isTagged(child) ? untag(child) : undefined;
+      if (plain !== undefined) {
+        (node as Record<string | number, JsonValue>)[key] = plain;
       } else {
         stack.push({ node: child, depth: depth + 1 });
       }

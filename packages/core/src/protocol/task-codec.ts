@@ -213,7 +213,10 @@ export function decodeTaskMessage(
   const [args, kwargs, embed] = decodeBody(message, limits);
   const extraHeaders: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(headers)) {
-    if (!PROTOCOL_HEADERS.has(key)) extraHeaders[key] = value;
+    // `x-…` headers are the broker's (x-death, x-delivery-count…): re-sending them on a retry would confuse it.
+    // An own `__proto__` key (e.g. from a JSON-decoded table) would become extraHeaders' prototype if assigned.
+    if (key === '__proto__') continue;
+    if (!PROTOCOL_HEADERS.has(key) && !key.startsWith('x-')) extraHeaders[key] = value;
   }
   return {
     id,

@@ -1,0 +1,30 @@
+import { registerResultBackend, registerTransport, ConfigurationError } from '@queue/core';
+import { AmqpTransport } from './transport/amqp-transport';
+import { RpcResultBackend } from './result/rpc-result-backend';
+
+registerTransport(['amqp', 'amqps', 'pyamqp'], (url, { options }) => new AmqpTransport(url, options));
+registerResultBackend(['rpc'], (_url, { transport }) => {
+  if (!(transport instanceof AmqpTransport)) {
+    throw new ConfigurationError('the rpc:// result backend needs an amqp:// broker (it replies over AMQP)');
+  }
+  return new RpcResultBackend(transport);
+});
+
+export {
+  AmqpTransport,
+  REJECT_REASON_HEADER,
+  REJECT_DETAIL_HEADER,
+  ORIGINAL_QUEUE_HEADER,
+} from './transport/amqp-transport';
+export { RpcResultBackend } from './result/rpc-result-backend';
+export { DEFAULT_AMQP_OPTIONS, type AmqpTlsOptions, type AmqpTransportOptions } from './options';
+export { parseBrokerUrl, type BrokerAddress } from './connection/broker-url';
+export { deadLetterQueueName } from './topology/topology';
+export {
+  DELAY_LEVELS,
+  DELIVERY_EXCHANGE,
+  MAX_DELAY_SECONDS,
+  delayedRoutingKey,
+  levelName,
+} from './topology/delayed-delivery';
+export { BrokerAccessRefusedError, BrokerUnavailableError, QueueDeclarationError } from './errors';

@@ -1,0 +1,109 @@
+import type { Channel } from 'amqplib';
+import type { AmqpConnection } from '../connection/amqp-connection';
+import type { ManagedChannel } from '../connection/managed-channel';
+import { amqpReplyCode, PRECONDITION_FAILED, QueueDeclarationError } from '../errors';
+import type { CompiledAmqpOptions } from '../options';
+import { bindToDelivery, declareDelayLevels } from './delayed-delivery';
+
+/** Where a poisoned message of `queue` is kept, with the reason in its headers. */
+export function deadLetterQueueName(queue: string): string {
+  return `${queue}.dlq`;
+}
+
+/** Turns the broker's 406 into an error naming the queue and the differing argument. */
+function declarationError(error: unknown, queue: string): unknown {
+  if (amqpReplyCode(error) !== PRECONDITION_FAILED && !/PRECONDITION[_-]FAILED/.test(String(error)))
+    return error;
+  const text = (error as Error).message;
+  const detail = /"([^"]+)"/.exec(text)?.[1] ?? text;
+  const argument = /inequivalent arg '([^']+)'/.exec(detail)?.[1];
+  const named = /for queue '([^']+)'/.exec(detail)?.[1] ?? queue;
+  return new QueueDeclarationError(named, argument, detail, { cause: error });
+}
+
+/**
+ * Declares queues, exchanges and bindings once per connection (never per message), on a channel of its
+ * own: a refused declaration (406) closes that channel, not the publisher's or a consumer's.
+ */
+export class Topology {
+  private readonly declared = new Map<string, Promise<void>>();
+  private readonly channel: ManagedChannel;
+
+  constructor(
+    connection: AmqpConnection,
+    private readonly options: CompiledAmqpOptions,
+  ) {
+    this.channel = connection.channel('plain', 'topology', async () => undefined, false);
+    connection.onReconnect(() => this.declared.clear());
+  }
+
+  /** Declare arguments for a task queue (`queueArguments[name]`, else `queueArguments['*']`). */
+  argumentsFor(queue: string): Record<string, unknown> {
+    return this.options.queueArguments[queue] ?? this.options.queueArguments['*'] ?? {};
+  }
+
+  /** A task queue as Celery 5 declares it: durable, with a direct exchange of its name bound by its name. */
+  taskQueue(queue: string, deadline: number): Promise<void> {
+    return this.once(`queue:${queue}`, queue, deadline, async (channel) => {
+      await channel.assertExchange(queue, 'direct', { durable: true });
+      await channel.assertQueue(queue, { durable: true, arguments: this.argumentsFor(queue) });
+      await channel.bindQueue(queue, queue, queue);
+    });
+  }
+
+  /** The delay levels, and `queue` bound to their end. */
+  async delayedDeliveryTo(queue: string, deadline: number): Promise<void> {
+    await this.taskQueue(queue, deadline);
+    await this.once('delay-levels', 'celery_delayed_*', deadline, (channel) =>
+      declareDelayLevels(channel, this.options.delayedQueueType),
+    );
+    await this.once(`delayed:${queue}`, queue, deadline, (channel) => bindToDelivery(channel, queue));
+  }
+
+  deadLetterQueue(queue: string, deadline: number): Promise<void> {
+    const name = deadLetterQueueName(queue);
+    return this.once(`dlq:${name}`, name, deadline, async (channel) => {
+      await channel.assertQueue(name, { durable: true });
+    });
+  }
+
+  /**
+   * An rpc reply queue. Not auto-delete, unlike Celery's: auto-delete would drop the queue, and every
+   * result in it, on a mere connection blip; `x-expires` still removes it once unused, and `close()` deletes it.
+   */
+  replyQueue(name: string, deadline: number): Promise<void> {
+    return this.once(`reply:${name}`, name, deadline, async (channel) => {
+      await channel.assertQueue(name, {
+        durable: false,
+        autoDelete: false,
+        arguments: { 'x-expires': this.options.resultExpiresMs },
+      });
+    });
+  }
+
+  /** Declare `queue` again on next use (the broker deleted it under us). */
+  forget(queue: string): void {
+    for (const key of [...this.declared.keys()]) if (key.endsWith(`:${queue}`)) this.declared.delete(key);
+  }
+
+  async deleteQueue(name: string, deadline: number): Promise<void> {
+    const channel = await this.channel.get(deadline);
+    await channel.deleteQueue(name);
+    this.forget(name);
+  }
+
+  private once(key: string, queue: string, deadline: number, declare: (channel: Channel) => Promise<void>) {
+    let done = this.declared.get(key);
+    if (!done) {
+      done = this.channel
+        .get(deadline)
+        .then(declare)
+        .catch((error: unknown) => {
+          this.declared.delete(key);
+          throw declarationError(error, queue);
+        });
+      this.declared.set(key, done);
+    }
+    return done;
+  }
+}

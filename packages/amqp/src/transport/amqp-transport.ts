@@ -1,0 +1,216 @@
+import type { Channel, ConfirmChannel, MessageProperties, Options } from 'amqplib';
+import {
+  rootLogger,
+  TransportError,
+  type ConsumeOptions,
+  type Consumer,
+  type Delivery,
+  type Logger,
+  type PublishOptions,
+  type Transport,
+  type WireMessage,
+} from '@queue/core';
+import { AmqpConnection } from '../connection/amqp-connection';
+import { parseBrokerUrl } from '../connection/broker-url';
+import type { ManagedChannel } from '../connection/managed-channel';
+import { compileAmqpOptions, type CompiledAmqpOptions } from '../options';
+import { delayedRoutingKey, TOP_LEVEL_EXCHANGE } from '../topology/delayed-delivery';
+import { deadLetterQueueName, Topology } from '../topology/topology';
+import { AmqpDelivery, type DeadLetterer } from './amqp-delivery';
+
+/** Headers put on a dead-lettered copy, next to the original ones. */
+export const REJECT_REASON_HEADER = 'x-queue-reject-reason';
+export const REJECT_DETAIL_HEADER = 'x-queue-reject-detail';
+export const ORIGINAL_QUEUE_HEADER = 'x-queue-original-queue';
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms).unref());
+
+function publishOptions(message: WireMessage, delayed: boolean): Options.Publish {
+  const p = message.properties;
+  return {
+    headers: message.headers,
+    contentType: p.contentType,
+    contentEncoding: p.contentEncoding,
+    correlationId: p.correlationId,
+    replyTo: p.replyTo || undefined,
+    deliveryMode: p.deliveryMode ?? 2,
+    priority: p.priority,
+    // A per-message TTL would expire the message inside the delay levels and release it early.
+    expiration: delayed ? undefined : p.expiration,
+  };
+}
+
+/** The delivery's own properties, for a faithful dead-lettered copy. */
+function copyOptions(properties: MessageProperties, headers: Record<string, unknown>): Options.Publish {
+  const options: Options.Publish = { headers, deliveryMode: 2 };
+  for (const key of [
+    'contentType',
+    'contentEncoding',
+    'correlationId',
+    'replyTo',
+    'priority',
+    'messageId',
+    'timestamp',
+    'type',
+    'appId',
+  ] as const) {
+    if (properties[key] !== undefined) Object.assign(options, { [key]: properties[key] });
+  }
+  return options;
+}
+
+/**
+ * `amqp://`, `amqps://`, `pyamqp://`: task messages through RabbitMQ, in Celery 5's topology (durable queue
+ * per name, published through the default exchange), on one connection per App. Publishes wait for the
+ * broker's confirm; deliveries are acked manually; delays live in the broker (see delayed-delivery.ts).
+ */
+export class AmqpTransport implements Transport {
+  readonly displayUrl: string;
+  readonly options: CompiledAmqpOptions;
+  readonly connection: AmqpConnection;
+  readonly topology: Topology;
+  private readonly publisher: ManagedChannel;
+  private readonly logger: Logger;
+
+  constructor(url: string, transportOptions: Readonly<Record<string, unknown>> = {}) {
+    this.options = compileAmqpOptions(transportOptions);
+    const address = parseBrokerUrl(url, this.options);
+    this.displayUrl = address.displayUrl;
+    this.logger = rootLogger.child({ logger: 'queue.amqp' });
+    this.connection = new AmqpConnection(
+      address,
+      {
+        connectTimeoutMs: this.options.connectTimeoutMs,
+        initialDelayMs: this.options.reconnectInitialDelayMs,
+        maxDelayMs: this.options.reconnectMaxDelayMs,
+      },
+      this.logger,
+    );
+    this.topology = new Topology(this.connection, this.options);
+    this.publisher = this.connection.channel('confirm', 'publisher', async () => undefined, false);
+  }
+
+  connect(): Promise<void> {
+    return this.connection.connect();
+  }
+
+  async publish(message: WireMessage, { queue, delayMs = 0 }: PublishOptions): Promise<void> {
+    const deadline = Date.now() + this.options.publishTimeoutMs;
+    // Whole seconds go through the broker; the worker holds the remaining fraction (it checks the `eta`).
+    const seconds = Math.floor(delayMs / 1000);
+    if (seconds >= 1) {
+      await this.topology.delayedDeliveryTo(queue, deadline);
+      await this.send(
+        TOP_LEVEL_EXCHANGE,
+        delayedRoutingKey(seconds, queue),
+        publishOptions(message, true),
+        message.body,
+        deadline,
+      );
+    } else {
+      await this.topology.taskQueue(queue, deadline);
+      await this.send('', queue, publishOptions(message, false), message.body, deadline);
+    }
+  }
+
+  /**
+   * Publishes on the confirm channel and resolves on the broker's confirm. If the channel dies first, the
+   * message is published again on the next one (at-least-once) until `deadline`.
+   */
+  async send(
+    exchange: string,
+    routingKey: string,
+    options: Options.Publish,
+    body: Buffer,
+    deadline: number,
+  ): Promise<void> {
+    for (;;) {
+      const channel = (await this.publisher.get(deadline)) as ConfirmChannel;
+      try {
+        await new Promise<void>((resolve, reject) => {
+          channel.publish(exchange, routingKey, body, options, (error: unknown) =>
+            error ? reject(error as Error) : resolve(),
+          );
+        });
+        return;
+      } catch (error) {
+        const text = (error as Error).message ?? String(error);
+        if (/nack/i.test(text)) {
+          throw new TransportError(`RabbitMQ refused the message for ${routingKey || exchange}: ${text}`);
+        }
+        if (error instanceof RangeError) throw new TransportError(`message cannot be encoded: ${text}`);
+        if (Date.now() >= deadline) {
+          throw new TransportError(`publish to ${routingKey || exchange} failed: ${text}`, { cause: error });
+        }
+        await sleep(50); // the channel died unconfirmed: publish again on its successor
+      }
+    }
+  }
+
+  async consume(
+    queue: string,
+    handler: (delivery: Delivery) => void,
+    { prefetch }: ConsumeOptions,
+  ): Promise<Consumer> {
+    // Declared first on the topology channel: a queue with other arguments fails here, once, clearly.
+    await this.topology.taskQueue(queue, Date.now() + this.options.connectTimeoutMs);
+    let consumerTag: string | undefined;
+    const managed: ManagedChannel = this.connection.channel(
+      'plain',
+      `consumer:${queue}`,
+      async (channel: Channel) => {
+        await this.topology.taskQueue(queue, Date.now() + this.options.connectTimeoutMs);
+        await channel.prefetch(prefetch);
+        const reply = await channel.consume(
+          queue,
+          (raw) => {
+            if (raw === null) return this.cancelledByBroker(queue, channel);
+            handler(new AmqpDelivery(managed, channel, raw, queue, this.deadLetter));
+          },
+          { noAck: false },
+        );
+        consumerTag = reply.consumerTag;
+      },
+      true,
+    );
+    await managed.get(Date.now() + this.options.connectTimeoutMs);
+    return {
+      cancel: async () => {
+        managed.stopRecovering();
+        const channel = managed.peek();
+        if (channel && consumerTag) await channel.cancel(consumerTag).catch(() => undefined);
+      },
+    };
+  }
+
+  /** Unacked deliveries return to their queues when the channels close. */
+  async close(): Promise<void> {
+    await this.connection.close();
+  }
+
+  /** The queue was deleted (or the consumer cancelled by an operator): re-declare and re-subscribe. */
+  private cancelledByBroker(queue: string, channel: Channel): void {
+    this.logger.warn(`the broker cancelled the consumer of ${queue}; re-subscribing`);
+    this.topology.forget(queue);
+    void channel.close().catch(() => undefined);
+  }
+
+  /** Keeps a copy, with the reason in its headers, in `<queue>.dlq` (confirmed before the original is acked). */
+  private readonly deadLetter: DeadLetterer = async (delivery, reason, detail) => {
+    const deadline = Date.now() + this.options.publishTimeoutMs;
+    await this.topology.deadLetterQueue(delivery.queue, deadline);
+    const headers = {
+      ...((delivery.raw.properties.headers as Record<string, unknown> | undefined) ?? {}),
+      [REJECT_REASON_HEADER]: reason,
+      [REJECT_DETAIL_HEADER]: detail.slice(0, 1000),
+      [ORIGINAL_QUEUE_HEADER]: delivery.queue,
+    };
+    await this.send(
+      '',
+      deadLetterQueueName(delivery.queue),
+      copyOptions(delivery.raw.properties, headers),
+      delivery.raw.content,
+      deadline,
+    );
+  };
+}

@@ -1,0 +1,171 @@
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { join } from 'node:path';
+import { RemoteTaskError, States, type App } from '@queue/core';
+import { AMQP_URL, amqpApp, BrokerAdmin, uniqueQueue } from './helpers';
+
+/**
+ * Wire compatibility with the real Celery (Debian's python3-celery, 5.2): a Python client calls our worker,
+ * and our client calls a Python worker, both over RabbitMQ with the rpc:// backend. Separate queues, since a
+ * worker rejects task names it does not know.
+ */
+const PYTHON = '/usr/bin/python3';
+const FIXTURES = join(__dirname, 'fixtures');
+if (spawnSync(PYTHON, ['-c', 'import celery'], { stdio: 'ignore' }).status !== 0) {
+  throw new Error(
+    `Celery is not installed for ${PYTHON}: apt-get install python3-celery (scripts/services.sh does)`,
+  );
+}
+
+jest.setTimeout(90_000);
+
+function runProcess(
+  command: string,
+  args: string[],
+  timeoutMs: number,
+): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(command, args, { cwd: FIXTURES, env: { ...process.env, AMQP_URL } });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    child.once('close', (status) => {
+      clearTimeout(timer);
+      resolve({ status, stdout, stderr });
+    });
+  });
+}
+
+class CardDeclined extends Error {
+  override name = 'CardDeclined';
+}
+
+describe('a Python Celery client calls our worker', () => {
+  const queue = uniqueQueue('from-python');
+  let app: App;
+  let admin: BrokerAdmin;
+
+  beforeAll(async () => {
+    admin = await BrokerAdmin.open();
+    app = amqpApp(queue);
+    app.task({ name: 'it.add' }, (a: number, b: number) => a + b);
+    app.task({ name: 'it.fail' }, (message: string) => {
+      throw new CardDeclined(message);
+    });
+    await app.worker({ concurrency: 4 }).start();
+  });
+
+  afterAll(async () => {
+    await app.close({ timeoutMs: 2000 });
+    await admin.cleanup(queue);
+    await admin.close();
+  });
+
+  test('SUCCESS (positional and keyword args), countdown via the eta header, FAILURE with type and message', async () => {
+    // Asynchronous: our worker runs in this process and must keep serving while the client waits.
+    const run = await runProcess(PYTHON, [join(FIXTURES, 'celery_client.py'), queue], 80_000);
+    if (run.status !== 0) throw new Error(`celery client failed (${run.status}): ${run.stderr}`);
+    const out = JSON.parse(run.stdout.trim().split('\n').at(-1)!) as Record<string, unknown>;
+    expect(out.add).toBe(42);
+    expect(out.add_kwargs).toBe(3);
+    expect(out.countdown).toBe(2);
+    expect(out.countdown_seconds).toBeGreaterThanOrEqual(1.9);
+    expect(out.fail).toEqual({ type: 'CardDeclined', message: 'from python', state: 'FAILURE' });
+  });
+});
+
+describe('our client calls a Python Celery worker', () => {
+  const queue = uniqueQueue('to-python');
+  let worker: ChildProcess;
+  let app: App;
+  let admin: BrokerAdmin;
+  let log = '';
+
+  beforeAll(async () => {
+    admin = await BrokerAdmin.open();
+    worker = spawn(
+      PYTHON,
+      [
+        '-m',
+        'celery',
+        '-A',
+        'celery_app',
+        'worker',
+        '-Q',
+        queue,
+        '-P',
+        'solo',
+        '-l',
+        'info',
+        '--without-mingle',
+        '--without-gossip',
+        '--without-heartbeat',
+        '-n',
+        `py-${queue}@%h`,
+      ],
+      {
+        cwd: FIXTURES,
+        env: { ...process.env, AMQP_URL, PY_QUEUE: queue },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`celery worker not ready in 30 s:\n${log}`)), 30_000);
+      const watch = (chunk: Buffer) => {
+        log += chunk.toString();
+        if (/ready\./.test(log)) {
+          clearTimeout(timer);
+          resolve();
+        }
+      };
+      worker.stdout!.on('data', watch);
+      worker.stderr!.on('data', watch);
+      worker.once('exit', (code) => reject(new Error(`celery worker exited with ${code}:\n${log}`)));
+    });
+    app = amqpApp(queue);
+  });
+
+  afterAll(async () => {
+    await app?.close({ timeoutMs: 1000 });
+    if (worker && worker.exitCode === null) {
+      const exited = new Promise((resolve) => worker.once('exit', resolve));
+      worker.kill('SIGTERM');
+      await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 10_000))]);
+      if (worker.exitCode === null) worker.kill('SIGKILL');
+    }
+    await admin.cleanup(queue);
+    await admin.close();
+  });
+
+  test('its result comes back', async () => {
+    const result = await app.sendTask('py.add', [2, 40]);
+    await expect(result.get({ timeout: 20_000 })).resolves.toBe(42);
+    const byKeyword = await app.sendTask('py.add', [], { a: 5, b: 6 });
+    await expect(byKeyword.get({ timeout: 20_000 })).resolves.toBe(11);
+  });
+
+  test('its PROGRESS states arrive in order, then SUCCESS', async () => {
+    const result = await app.sendTask('py.progress', [4]);
+    const seen: Array<{ state: string; info: unknown }> = [];
+    for await (const change of result) seen.push(change);
+    expect(seen.filter((s) => s.state === 'PROGRESS').map((s) => s.info)).toEqual([
+      { percent: 25 },
+      { percent: 50 },
+      { percent: 75 },
+      { percent: 100 },
+    ]);
+    expect(seen.at(-1)).toEqual({ state: States.SUCCESS, info: 4 });
+  });
+
+  test('its FAILURE rejects get() with RemoteTaskError carrying the Python type, message and traceback', async () => {
+    const result = await app.sendTask('py.fail', ['python says no']);
+    const error = await result.get({ timeout: 20_000 }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(RemoteTaskError);
+    const remote = error as RemoteTaskError;
+    expect(remote.excType).toBe('ValueError');
+    expect(remote.excModule).toBe('builtins');
+    expect(remote.message).toContain('python says no');
+    expect(remote.traceback).toContain('raise ValueError(message)');
+  });
+});

@@ -1,0 +1,97 @@
+import { randomUUID } from 'node:crypto';
+import { connect, type Channel, type ChannelModel } from 'amqplib';
+import { App, type AppOptions } from '@queue/core';
+import '../src';
+
+/** The local broker (tests send traffic only to 127.0.0.1). */
+export const AMQP_URL = process.env.TEST_AMQP_URL ?? 'amqp://guest:guest@127.0.0.1:5672//';
+
+/** A queue name no other test (or earlier run) uses. */
+export function uniqueQueue(label: string): string {
+  return `test.${label}.${randomUUID().slice(0, 8)}`;
+}
+
+/** An App on the real RabbitMQ with the rpc backend; not the current App, so tests stay independent. */
+export function amqpApp(queue: string, options: Partial<AppOptions> = {}): App {
+  return new App({
+    name: `it-${queue}`,
+    broker: AMQP_URL,
+    resultBackend: 'rpc://',
+    defaultQueue: queue,
+    setAsCurrent: false,
+    ...options,
+    transportOptions: { reconnectMaxDelayMs: 1000, ...(options.transportOptions ?? {}) },
+  });
+}
+
+/** A raw amqplib connection for inspecting and cleaning up (not the code under test). */
+export class BrokerAdmin {
+  private constructor(
+    private readonly model: ChannelModel,
+    private channel: Channel,
+  ) {}
+
+  static async open(): Promise<BrokerAdmin> {
+    const model = await connect(AMQP_URL);
+    model.on('error', () => undefined);
+    return new BrokerAdmin(model, await model.createChannel());
+  }
+
+  /** A fresh channel after a failed operation closed the previous one. */
+  private async usable(): Promise<Channel> {
+    try {
+      await this.channel.checkExchange('amq.direct');
+    } catch {
+      this.channel = await this.model.createChannel();
+    }
+    return this.channel;
+  }
+
+  async depth(queue: string): Promise<number> {
+    return (await (await this.usable()).checkQueue(queue)).messageCount;
+  }
+
+  async get(queue: string) {
+    return (await this.usable()).get(queue, { noAck: true });
+  }
+
+  async publishRaw(
+    queue: string,
+    body: Buffer | string,
+    options: Record<string, unknown> = {},
+  ): Promise<void> {
+    (await this.usable()).sendToQueue(queue, Buffer.from(body), options);
+  }
+
+  async declare(queue: string, args: Record<string, unknown>): Promise<void> {
+    await (await this.usable()).assertQueue(queue, { durable: true, arguments: args });
+  }
+
+  /** Deletes the queues, their dead-letter queues and same-named exchanges; missing ones are fine. */
+  async cleanup(...queues: string[]): Promise<void> {
+    for (const queue of queues) {
+      for (const name of [queue, `${queue}.dlq`]) {
+        const channel = await this.usable();
+        await channel.deleteQueue(name).catch(() => undefined);
+      }
+      const channel = await this.usable();
+      await channel.deleteExchange(queue).catch(() => undefined);
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.model.close().catch(() => undefined);
+  }
+}
+
+/** Polls until `predicate` holds; fails after `timeoutMs`. */
+export async function waitFor(
+  predicate: () => boolean | Promise<boolean>,
+  timeoutMs = 10_000,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await predicate())) {
+    if (Date.now() > deadline) throw new Error('waitFor: condition not met in time');
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
