@@ -39,11 +39,6 @@ if command -v pg_ctlcluster >/dev/null && ! pg_isready -q -h 127.0.0.1 -p 5432; 
 fi
 
 # ---- Chromium (Debian's), for the sample app's browser test (playwright-core downloads no browser) ----
-if [ ! -x /usr/bin/chromium ]; then
-  echo "services: installing chromium"
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium >/dev/null 2>&1 ||
-    { apt-get update -q >/dev/null 2>&1 && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium >/dev/null; } ||
-    { echo "services: could not install chromium (/usr/bin/chromium)" >&2; exit 1; }
-fi
+[ -x /usr/bin/chromium ] || apt_install chromium || exit 1
 
 exit 0

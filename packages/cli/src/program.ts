@@ -1,7 +1,10 @@
+import '@queue/amqp'; // registers amqp://, amqps://, pyamqp:// and rpc://
 import { Command, CommanderError, Option } from 'commander';
 import { QueueError } from '@queue/core';
 import { runCall } from './commands/call';
 import { runWorker } from './commands/worker';
+import { INSPECT_METHODS, runInspect } from './commands/inspect';
+import { runStatus } from './commands/status';
 import { CliUsageError } from './cli-error';
 import { commaList, jsonArray, jsonObject, nonNegativeNumber, positiveInt } from './parse';
 
@@ -46,21 +49,21 @@ function buildProgram(setExitCode: (outcome: CliOutcome) => void): Command {
       nonNegativeNumber,
       30,
     )
+    .option(
+      '--heartbeat-file <path>',
+      'rewrite this file every 10 s while consuming (container healthchecks)',
+    )
     .action(async (options) => {
       await runWorker(options);
       setExitCode('running');
     });
 
-  program
-    .command('call')
-    .description('send a task by name; with --wait, print its result')
-    .argument('<task>', 'registered task name (in our workers or Python Celery ones)')
-    .option(
-      '-A, --app <module>',
-      'module or .js file exporting an App (its broker and result backend are used)',
-    )
-    .addOption(new Option('-b, --broker <url>', 'broker URL when no --app is given').env('AMQP_URL'))
-    .option('--result-backend <url>', 'result backend URL with --broker', 'rpc://')
+  withBrokerOptions(
+    program
+      .command('call')
+      .description('send a task by name; with --wait, print its result')
+      .argument('<task>', 'registered task name (in our workers or Python Celery ones)'),
+  )
     .option('--args <json>', 'positional arguments as a JSON array', jsonArray, [])
     .option('--kwargs <json>', 'keyword arguments as a JSON object', jsonObject, {})
     .option('--countdown <seconds>', 'run no sooner than this many seconds from now', nonNegativeNumber)
@@ -69,7 +72,41 @@ function buildProgram(setExitCode: (outcome: CliOutcome) => void): Command {
     .option('--timeout <seconds>', 'with --wait: give up after this long', nonNegativeNumber, 60)
     .action(async (task: string, options) => setExitCode(await runCall(task, options)));
 
+  withBrokerOptions(
+    program
+      .command('status')
+      .description('ask running workers what became of a task (control channel over RabbitMQ)')
+      .argument('<task-id>', 'the task id printed by `queue call`'),
+  )
+    .option('--timeout <seconds>', 'how long to collect worker answers', nonNegativeNumber, 1)
+    .action(async (taskId: string, options) => setExitCode(await runStatus(taskId, options)));
+
+  withBrokerOptions(
+    program
+      .command('inspect')
+      .description('ask running workers (or the broker, for queues) about their state')
+      .argument('<what>', INSPECT_METHODS.join(' | ')),
+  )
+    .option('--timeout <seconds>', 'how long to collect worker answers', nonNegativeNumber, 1)
+    .option('-d, --destination <hostnames>', 'only these workers (comma-separated)', commaList)
+    .option('-Q, --queues <names>', 'for `queues`: which queues (default: the App’s defaultQueue)', commaList)
+    .action(async (what: string, options) => setExitCode(await runInspect(what, options)));
+
   return program;
+}
+
+/** `--app` or `--broker` (AMQP_URL): how one-shot commands reach the broker. */
+function withBrokerOptions(command: Command): Command {
+  return command
+    .option(
+      '-A, --app <module>',
+      'module or .js file exporting an App (its broker and result backend are used)',
+    )
+    .addOption(new Option('-b, --broker <url>', 'broker URL when no --app is given').env('AMQP_URL'))
+    .option(
+      '--result-backend <url>',
+      'result backend URL with --broker (default: rpc://, memory:// for memory brokers)',
+    );
 }
 
 /** The exit code of a one-shot command, or 'running' for a worker (its signal handlers exit). */

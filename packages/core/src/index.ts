@@ -41,6 +41,8 @@ export type { ThreadAppModule } from './worker/pools/thread-protocol';
 export { retryDelaySeconds } from './worker/retry-policy';
 
 export type { ConsumeOptions, Consumer, Delivery, PublishOptions, Transport } from './transport/transport';
+export type { ControlChannel, ControlCommand, ControlReply } from './transport/control';
+export type { TaskSnapshot } from './worker/monitor';
 export { MemoryTransport } from './transport/memory/memory-transport';
 export { MemoryBroker, type DeadLetter } from './transport/memory/memory-broker';
 

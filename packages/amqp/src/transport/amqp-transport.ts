@@ -11,6 +11,7 @@ import {
   type WireMessage,
 } from '@queue/core';
 import { AmqpConnection } from '../connection/amqp-connection';
+import { AmqpControl } from '../control/amqp-control';
 import { parseBrokerUrl } from '../connection/broker-url';
 import type { ManagedChannel } from '../connection/managed-channel';
 import { compileAmqpOptions, type CompiledAmqpOptions } from '../options';
@@ -69,6 +70,8 @@ export class AmqpTransport implements Transport {
   readonly options: CompiledAmqpOptions;
   readonly connection: AmqpConnection;
   readonly topology: Topology;
+  /** Remote control of running workers (`queue inspect`, `queue status`). */
+  readonly control: AmqpControl;
   private readonly publisher: ManagedChannel;
   private readonly logger: Logger;
 
@@ -88,6 +91,7 @@ export class AmqpTransport implements Transport {
     );
     this.topology = new Topology(this.connection, this.options);
     this.publisher = this.connection.channel('confirm', 'publisher', async () => undefined, false);
+    this.control = new AmqpControl(this.connection, this.options, this.logger);
   }
 
   connect(): Promise<void> {

@@ -1,11 +1,7 @@
-import { App, RemoteTaskError, TimeoutError } from '@queue/core';
-import { CliUsageError } from '../cli-error';
-import { loadApp } from '../load-app';
+import { RemoteTaskError, TimeoutError } from '@queue/core';
+import { clientApp, type ClientAppOptions } from '../client-app';
 
-export interface CallCommandOptions {
-  app?: string;
-  broker?: string;
-  resultBackend?: string;
+export interface CallCommandOptions extends ClientAppOptions {
   args: unknown[];
   kwargs: Record<string, unknown>;
   countdown?: number;
@@ -19,14 +15,7 @@ export interface CallCommandOptions {
  * result as JSON. Exit 0 on success, 1 when the task failed or timed out.
  */
 export async function runCall(taskName: string, options: CallCommandOptions): Promise<number> {
-  if (!options.app && !options.broker) {
-    throw new CliUsageError(
-      'queue call needs --app <module> or --broker <url> (or AMQP_URL in the environment)',
-    );
-  }
-  const app = options.app
-    ? loadApp(options.app)
-    : new App({ name: 'queue-cli', broker: options.broker, resultBackend: options.resultBackend });
+  const app = clientApp('call', options);
   try {
     const result = await app.sendTask(taskName, options.args, options.kwargs, {
       countdown: options.countdown,

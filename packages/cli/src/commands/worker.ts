@@ -1,3 +1,4 @@
+import { writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { configureLogging, type App, type Worker } from '@queue/core';
 import { CliUsageError } from '../cli-error';
@@ -13,6 +14,7 @@ export interface WorkerCommandOptions {
   loglevel: string;
   hostname?: string;
   shutdownTimeout: number;
+  heartbeatFile?: string;
 }
 
 const POOLS = ['async', 'threads'] as const;
@@ -72,4 +74,14 @@ export async function runWorker(options: WorkerCommandOptions): Promise<void> {
   await started;
   process.stdout.write(banner(app, worker, options.pool));
   process.stdout.write(`${worker.hostname} ready.\n`);
+  if (options.heartbeatFile) beatInto(options.heartbeatFile, worker);
+}
+
+/** Rewrites `path` every 10 s while the worker runs: a container healthcheck tests its age. */
+function beatInto(path: string, worker: Worker): void {
+  const beat = () => {
+    if (worker.running) writeFileSync(path, `${new Date().toISOString()}\n`);
+  };
+  beat();
+  setInterval(beat, 10_000).unref();
 }

@@ -1,3 +1,4 @@
+import { dirname } from 'node:path';
 import { ConfigurationError } from '../errors';
 import type { ResultBackend } from '../result/result-backend';
 import type { Transport } from '../transport/transport';
@@ -49,7 +50,10 @@ function loadPlugin(scheme: string, what: string): void {
   const packageName = PLUGIN_PACKAGES[scheme];
   if (!packageName) return;
   try {
-    const resolved = require.resolve(packageName, { paths: [process.cwd(), __dirname] });
+    // Looked up from the app's entry module too: under pnpm only the app's own node_modules links the plugin.
+    const entry = require.main?.filename;
+    const paths = [process.cwd(), ...(entry ? [dirname(entry)] : []), __dirname];
+    const resolved = require.resolve(packageName, { paths });
     // eslint-disable-next-line @typescript-eslint/no-require-imports -- optional plugin, loaded only when its scheme is used
     require(resolved);
   } catch (error) {

@@ -1,4 +1,5 @@
 import type { WireMessage } from '../protocol/message';
+import type { ControlChannel } from './control';
 
 /** One message handed to a consumer. Exactly one of `ack`, `requeue`, `deadLetter` settles it; later calls are ignored. */
 export interface Delivery {
@@ -49,4 +50,6 @@ export interface Transport {
   consume(queue: string, handler: (delivery: Delivery) => void, options: ConsumeOptions): Promise<Consumer>;
   /** Unsettled deliveries go back to their queues. */
   close(): Promise<void>;
+  /** Remote control of running workers, when the transport can carry it (see `ControlChannel`). */
+  readonly control?: ControlChannel;
 }

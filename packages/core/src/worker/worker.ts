@@ -16,6 +16,8 @@ import { inProcessRunner, type TaskRunner } from './pools/task-runner';
 import { ThreadPoolRunner } from './pools/thread-pool';
 import type { ThreadAppModule } from './pools/thread-protocol';
 import { Semaphore } from './semaphore';
+import { WorkerMonitor } from './monitor';
+import { answerControl } from './remote-control';
 
 export interface WorkerOptions {
   /** Queues to consume. @default [app.defaultQueue] */
@@ -41,6 +43,7 @@ export interface WorkerOptions {
 /** Events a worker emits, for monitoring and tests. */
 export interface WorkerEvents {
   'task-received': [envelope: TaskEnvelope];
+  'task-started': [envelope: TaskEnvelope];
   'task-succeeded': [envelope: TaskEnvelope, result: unknown];
   'task-failed': [envelope: TaskEnvelope, error: Error];
   'task-retried': [envelope: TaskEnvelope];
@@ -69,6 +72,10 @@ export class Worker extends EventEmitter<WorkerEvents> {
   private readonly host: ExecutionHost;
   private readonly runner: TaskRunner;
   private state: State = 'idle';
+  /** Reserved, running and recently finished tasks (for remote control). */
+  readonly monitor = new WorkerMonitor();
+  private stopControl: (() => Promise<void>) | undefined;
+  private readonly startedAt = Date.now();
 
   constructor(
     readonly app: App,
@@ -115,6 +122,10 @@ export class Worker extends EventEmitter<WorkerEvents> {
     for (const name of this.app.taskNames) this.app.getTask(name);
     this.state = 'running';
     await this.app.connect();
+    this.trackOutcomes();
+    this.stopControl = await this.app.transport.control?.serve(this.hostname, (command) =>
+      answerControl(this, command),
+    );
     for (const queue of this.queues) {
       this.consumers.push(
         await this.app.transport.consume(queue, (delivery) => this.track(this.handleSafely(delivery)), {
@@ -138,6 +149,7 @@ export class Worker extends EventEmitter<WorkerEvents> {
     }
     this.state = 'stopping';
     await Promise.all(this.consumers.splice(0).map((consumer) => consumer.cancel()));
+    await this.stopControl?.().catch(() => undefined);
     for (const [timer, resolve] of this.held) {
       clearTimeout(timer);
       resolve(); // the held message is left unsettled, so it returns to its queue
@@ -238,6 +250,7 @@ export class Worker extends EventEmitter<WorkerEvents> {
     try {
       if (this.state !== 'running') return; // warm stop: not started, so it stays unsettled and returns to its queue
       if (!task.options.acksLate) delivery.ack();
+      this.emit('task-started', envelope);
       const deliveryInfo: DeliveryInfo = {
         exchange: delivery.exchange,
         routingKey: delivery.routingKey,
@@ -273,8 +286,10 @@ export class Worker extends EventEmitter<WorkerEvents> {
         return;
       case 'ignored':
         delivery.ack();
+        this.monitor.finishedWith(envelope, 'IGNORED');
         return;
       case 'rejected':
+        this.monitor.finishedWith(envelope, 'REJECTED');
         if (outcome.requeue && task.options.acksLate) delivery.requeue();
         else this.deadLetter(delivery, 'rejected-by-task', outcome.reason);
         return;
@@ -283,8 +298,24 @@ export class Worker extends EventEmitter<WorkerEvents> {
           `${envelope.task}[${envelope.id}]: outcome not recorded (${outcome.error.message}); requeued`,
         );
         delivery.requeue();
+        this.monitor.finishedWith(envelope, 'REQUEUED');
         return;
     }
+  }
+
+  /** Seconds since this worker was created. */
+  get uptimeSeconds(): number {
+    return Math.round((Date.now() - this.startedAt) / 1000);
+  }
+
+  /** Feeds the monitor from this worker's own events. */
+  private trackOutcomes(): void {
+    this.on('task-received', (envelope) => this.monitor.received(envelope));
+    this.on('task-started', (envelope) => this.monitor.started(envelope));
+    this.on('task-succeeded', (envelope) => this.monitor.finishedWith(envelope, States.SUCCESS));
+    this.on('task-failed', (envelope) => this.monitor.finishedWith(envelope, States.FAILURE));
+    this.on('task-retried', (envelope) => this.monitor.finishedWith(envelope, States.RETRY));
+    this.on('task-revoked', (envelope) => this.monitor.finishedWith(envelope, States.REVOKED));
   }
 
   /** Sends the message back to the broker's delay (ETA far off) instead of holding it unacked in memory. */
@@ -295,6 +326,7 @@ export class Worker extends EventEmitter<WorkerEvents> {
         delayMs: waitMs,
       });
       delivery.ack();
+      this.monitor.finishedWith(envelope, 'DEFERRED');
     } catch (error) {
       this.logger.error(
         `could not defer ${envelope.task}[${envelope.id}] until its ETA: ${(error as Error).message}`,

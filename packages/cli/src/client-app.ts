@@ -1,0 +1,37 @@
+import { App } from '@queue/core';
+import { CliUsageError } from './cli-error';
+import { loadApp } from './load-app';
+
+/** How one-shot commands (`call`, `status`, `inspect`) find the broker. */
+export interface ClientAppOptions {
+  app?: string;
+  broker?: string;
+  resultBackend?: string;
+}
+
+/** The App of `--app`, or a bare one on `--broker` / `AMQP_URL`. */
+export function clientApp(command: string, options: ClientAppOptions): App {
+  if (!options.app && !options.broker) {
+    throw new CliUsageError(
+      `queue ${command} needs --app <module> or --broker <url> (or AMQP_URL in the environment)`,
+    );
+  }
+  return options.app
+    ? loadApp(options.app)
+    : new App({
+        name: 'queue-cli',
+        broker: options.broker,
+        resultBackend: options.resultBackend,
+      });
+}
+
+/** The App's remote control, or a usage error for transports without one. */
+export function controlOf(app: App) {
+  const control = app.transport.control;
+  if (!control) {
+    throw new CliUsageError(
+      `the broker ${app.transport.displayUrl} has no remote control (in-process memory:// workers cannot be inspected from another process); use an amqp:// broker`,
+    );
+  }
+  return control;
+}

@@ -1,0 +1,214 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { connect } from 'amqplib';
+import { App } from '@queue/core';
+import '@queue/amqp';
+
+/** The CLI against the real RabbitMQ: worker processes started through `queue worker`. */
+const AMQP_URL = process.env.TEST_AMQP_URL ?? 'amqp://guest:guest@127.0.0.1:5672//';
+const bin = join(__dirname, '..', 'dist', 'bin.js');
+const appModule = join(__dirname, 'fixtures', 'amqp-app.js');
+
+jest.setTimeout(60_000);
+
+function run(args: string[], env: Record<string, string> = {}, timeoutMs = 20_000) {
+  return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
+    const child = spawn(process.execPath, [bin, ...args], {
+      env: { ...process.env, LOG_LEVEL: 'error', ...env },
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    child.once('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+async function startWorker(queue: string, extra: string[], env: Record<string, string> = {}) {
+  const child = spawn(process.execPath, [bin, 'worker', '--app', appModule, ...extra], {
+    env: { ...process.env, AMQP_URL, QUEUE: queue, LOG_LEVEL: 'warn', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`worker not ready in 15 s:\n${output}`)), 15_000);
+    const watch = (chunk: Buffer) => {
+      output += chunk.toString();
+      if (/ready\./.test(output)) {
+        clearTimeout(timer);
+        resolve();
+      }
+    };
+    child.stdout!.on('data', watch);
+    child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.once('exit', (code) => reject(new Error(`worker exited with ${code}:\n${output}`)));
+  });
+  return { child, output: () => output };
+}
+
+function exitOf(child: ChildProcess, timeoutMs: number): Promise<number | null> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => resolve(-1), timeoutMs);
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      resolve(code);
+    });
+  });
+}
+
+async function deleteQueues(...queues: string[]): Promise<void> {
+  const model = await connect(AMQP_URL);
+  model.on('error', () => undefined);
+  for (const queue of queues) {
+    for (const name of [queue, `${queue}.dlq`]) {
+      const channel = await model.createChannel();
+      channel.on('error', () => undefined);
+      await channel.deleteQueue(name).catch(() => undefined);
+      await channel.deleteExchange(name).catch(() => undefined);
+      await channel.close().catch(() => undefined);
+    }
+  }
+  await model.close();
+}
+
+describe('queue CLI on RabbitMQ', () => {
+  const queue = `test.cli.${process.pid}.${Date.now()}`;
+  const dir = mkdtempSync(join(tmpdir(), 'queue-cli-'));
+  let worker: Awaited<ReturnType<typeof startWorker>> | undefined;
+
+  beforeAll(async () => {
+    worker = await startWorker(queue, [
+      '-c',
+      '4',
+      '-n',
+      `cli-${process.pid}@test`,
+      '--heartbeat-file',
+      join(dir, 'alive'),
+    ]);
+  });
+
+  afterAll(async () => {
+    if (worker && worker.child.exitCode === null) {
+      worker.child.kill('SIGTERM');
+      if ((await exitOf(worker.child, 10_000)) === -1) worker.child.kill('SIGKILL');
+    }
+    await deleteQueues(queue);
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  test('`queue call --wait` sends by name and prints the result', async () => {
+    const result = await run(
+      ['call', 'cli.add', '--args', '[20, 22]', '-Q', queue, '--wait', '--timeout', '15'],
+      {
+        AMQP_URL,
+      },
+    );
+    expect(result.stderr).toMatch(/sent cli\.add\[/);
+    expect(result.code).toBe(0);
+    expect(result.stdout.trim()).toBe('42');
+  });
+
+  test('the worker keeps its heartbeat file fresh', () => {
+    expect(Date.now() - statSync(join(dir, 'alive')).mtimeMs).toBeLessThan(15_000);
+  });
+
+  test('`queue inspect` reaches the running worker over the control channel', async () => {
+    const hostname = `cli-${process.pid}@test`;
+    const ping = await run(['inspect', 'ping', '--broker', AMQP_URL, '-d', hostname]);
+    expect(ping.code).toBe(0);
+    expect(JSON.parse(ping.stdout)).toEqual({ [hostname]: 'pong' });
+    const registered = await run(['inspect', 'registered', '--broker', AMQP_URL, '-d', hostname]);
+    expect(JSON.parse(registered.stdout)[hostname]).toEqual(expect.arrayContaining(['cli.add', 'cli.slow']));
+    const stats = await run(['inspect', 'stats', '--broker', AMQP_URL, '-d', hostname]);
+    expect(JSON.parse(stats.stdout)[hostname]).toMatchObject({
+      concurrency: 4,
+      queues: [queue],
+      pool: 'async',
+    });
+    const queues = await run(['inspect', 'queues', '--broker', AMQP_URL, '-Q', queue]);
+    expect(JSON.parse(queues.stdout)).toEqual({ [queue]: 0, [`${queue}.dlq`]: null });
+  });
+
+  test('`queue inspect active` and `queue status` follow a running task to its outcome', async () => {
+    const sent = await run(['call', 'cli.slow', '--args', '[4000]', '-Q', queue], { AMQP_URL });
+    const taskId = sent.stdout.trim();
+    expect(taskId).toMatch(/^[0-9a-f-]{36}$/);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const hostname = `cli-${process.pid}@test`;
+    const active = await run(['inspect', 'active', '--broker', AMQP_URL, '-d', hostname]);
+    expect(JSON.parse(active.stdout)[hostname]).toEqual([
+      expect.objectContaining({ id: taskId, name: 'cli.slow' }),
+    ]);
+    const running = await run(['status', taskId, '--broker', AMQP_URL]);
+    expect(JSON.parse(running.stdout)).toMatchObject({ id: taskId, state: 'STARTED', worker: hostname });
+    let done: unknown;
+    for (let attempt = 0; attempt < 10; attempt++) {
+      done = JSON.parse((await run(['status', taskId, '--broker', AMQP_URL, '--timeout', '0.5'])).stdout);
+      if ((done as { state: string }).state === 'SUCCESS') break;
+    }
+    expect(done).toMatchObject({ id: taskId, state: 'SUCCESS', worker: hostname });
+    const unknown = await run(['status', '00000000-0000-4000-8000-000000000000', '--broker', AMQP_URL]);
+    expect(unknown.code).toBe(1);
+    expect(JSON.parse(unknown.stdout)).toMatchObject({ state: 'PENDING' });
+  });
+
+  test('`queue inspect` on the in-memory broker is a clear usage error', async () => {
+    const result = await run(['inspect', 'ping', '--broker', 'memory://']);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/no remote control/);
+  });
+});
+
+describe('SIGTERM with RabbitMQ: warm shutdown loses nothing', () => {
+  test('running tasks finish, the process exits 0, every task completes exactly as sent', async () => {
+    const queue = `test.cli-term.${process.pid}.${Date.now()}`;
+    const dir = mkdtempSync(join(tmpdir(), 'queue-term-'));
+    const ledger = join(dir, 'ledger');
+    let second: Awaited<ReturnType<typeof startWorker>> | undefined;
+    try {
+      const first = await startWorker(queue, ['-c', '5'], { LEDGER: ledger });
+      // Sent from this process, all at once, so that most are still queued when the signal comes.
+      const caller = new App({
+        name: 'term-caller',
+        broker: AMQP_URL,
+        defaultQueue: queue,
+        setAsCurrent: false,
+      });
+      const ids: string[] = [];
+      try {
+        for (let i = 0; i < 20; i++) ids.push((await caller.sendTask('cli.slow', [800])).id);
+      } finally {
+        await caller.close();
+      }
+      await new Promise((resolve) => setTimeout(resolve, 300)); // five are running now
+      first.child.kill('SIGTERM');
+      expect(await exitOf(first.child, 20_000)).toBe(0);
+      const finishedByFirst = readFileSync(ledger, 'utf8').trim().split('\n').filter(Boolean);
+      expect(finishedByFirst.length).toBeGreaterThanOrEqual(5); // the running ones were let finish
+      expect(finishedByFirst.length).toBeLessThan(20);
+      second = await startWorker(queue, ['-c', '10'], { LEDGER: ledger });
+      const deadline = Date.now() + 20_000;
+      let finished: string[] = [];
+      while (Date.now() < deadline) {
+        finished = readFileSync(ledger, 'utf8').trim().split('\n').filter(Boolean);
+        if (new Set(finished).size >= 20) break;
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      expect(new Set(finished)).toEqual(new Set(ids));
+      expect(finished).toHaveLength(20); // a warm shutdown runs nothing twice
+    } finally {
+      if (second && second.child.exitCode === null) {
+        second.child.kill('SIGTERM');
+        if ((await exitOf(second.child, 10_000)) === -1) second.child.kill('SIGKILL');
+      }
+      await deleteQueues(queue);
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
