@@ -1,36 +1,52 @@
 import { app } from './app';
-import { add, Manual, ping } from './tasks';
+import { readConfig } from './config';
+import { startSample } from './sample';
+import { tour } from './tour';
 
 /**
- * The runnable tour of the seed: a worker in this process (on RabbitMQ, run it as its own process later
- * with `queue worker`), then `ping` sent and called directly, and `manual` reporting its progress.
+ * `npm start`: the database, the web page and (on the in-memory broker, or with RUN_WORKER=1) a worker,
+ * all in this process, until SIGINT/SIGTERM. With AMQP_URL the tasks go to RabbitMQ and
+ * `queue worker --app apps/sample/dist/worker.js` processes run them.
  */
 async function main(): Promise<void> {
-  const worker = app.worker({ concurrency: 4 });
-  await worker.start();
-  console.log(`hello_celery: broker ${app.transport.displayUrl}, queue ${app.defaultQueue}`);
+  const config = readConfig();
+  const sample = await startSample(config, app);
+  const workerNote = sample.worker
+    ? 'worker in this process'
+    : 'no worker here: run `queue worker --app apps/sample/dist/worker.js`';
+  console.log(
+    `hello_celery: broker ${app.transport.displayUrl}, queue ${app.defaultQueue}, database ${sample.db.kind}, ${workerNote}`,
+  );
+  console.log(`Sample app ready: ${sample.url}`);
 
-  console.log(`ping() called directly → ${await ping()}`);
-  const pong = await ping.delay();
-  console.log(`ping.delay() → task ${pong.id} → ${await pong.get({ timeout: 10 })}`);
-
-  const sum = await add.delay(2, 3);
-  console.log(`sample.add(2, 3) → ${await sum.get({ timeout: 10 })}`);
-
-  const manual = await Manual.delay(1);
-  for await (const change of manual) {
-    if (change.state === 'PROGRESS') {
-      const percent = (change.info as { percent: number }).percent;
-      const bar = `manual(1): ${'#'.repeat(percent / 4).padEnd(25, '.')} ${percent}%`;
-      if (process.stdout.isTTY) process.stdout.write(`\r${bar}`);
-      else if (percent % 20 === 0) console.log(bar);
-    } else {
-      console.log(
-        `${process.stdout.isTTY ? '\n' : ''}manual(1): ${change.state} ${JSON.stringify(change.info)}`,
-      );
+  let stopping = false;
+  const shutdown = (signal: NodeJS.Signals): void => {
+    if (stopping) {
+      console.log(`${signal} again: exiting without waiting`);
+      process.exit(1);
     }
-  }
-  await app.close();
+    stopping = true;
+    console.log(`${signal}: stopping (running tasks get up to 10 s; press Ctrl+C again to force)`);
+    sample.stop().then(
+      () => {
+        console.log('stopped');
+        process.exitCode = 0;
+        // Everything is closed, so the process ends by itself; this only guards against a stray handle.
+        setTimeout(() => process.exit(0), 2000).unref();
+      },
+      (error: unknown) => {
+        console.error('error while stopping:', error);
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGINT', shutdown);
+  process.on('SIGTERM', shutdown);
+
+  await tour().catch((error: unknown) => {
+    if (!stopping) console.error('tour failed:', error);
+  });
+  if (!stopping) console.log(`Open ${sample.url} to create records and watch their progress (Ctrl+C stops).`);
 }
 
 main().catch((error: unknown) => {

@@ -13,7 +13,34 @@ export const ping = app.task({ name: 'ping' }, () => {
 /** Milliseconds per step of `manual` (the seed sleeps 2 s; tests and the demo go faster). */
 export const manualStepMs = (): number => Number(process.env.MANUAL_STEP_MS ?? 100);
 
-/** The seed's `manual(obj_id)`: 50 steps, reporting PROGRESS with the percentage after each. */
+/** What `manual` needs of a record. */
+export interface ManualRecord {
+  title: string;
+}
+
+/** Loads a record by id; `undefined` when there is none. */
+export type RecordLoader = (id: number) => Promise<ManualRecord | undefined>;
+
+let loadRecord: RecordLoader | undefined;
+
+/**
+ * Gives `manual` its database (the seed's `TaskModel.objects.get(pk=obj_id)`). Processes without one
+ * (a worker on RabbitMQ while the web process keeps its records in the embedded store) leave it unset,
+ * and `manual` then works from the id alone.
+ */
+export function useRecordLoader(loader: RecordLoader | undefined): void {
+  loadRecord = loader;
+}
+
+/** `manual` was sent for a record that does not exist. */
+export class RecordNotFoundError extends Error {
+  override name = 'RecordNotFoundError';
+  constructor(readonly recordId: number) {
+    super(`record ${recordId} does not exist`);
+  }
+}
+
+/** The seed's `manual(obj_id)`: loads the record, then 50 steps, reporting PROGRESS with the percentage after each. */
 @Task({
   name: 'manual',
   bind: true,
@@ -24,12 +51,18 @@ export const manualStepMs = (): number => Number(process.env.MANUAL_STEP_MS ?? 1
 })
 export class Manual extends AppBaseTask<[number], number> {
   async run(objId: number) {
+    let label = `record ${objId}`;
+    if (loadRecord) {
+      const record = await loadRecord(objId);
+      if (!record) throw new RecordNotFoundError(objId);
+      label += ` (${JSON.stringify(record.title)})`;
+    }
     const steps = 50;
     for (let i = 1; i <= steps; i++) {
       await this.sleep(manualStepMs());
       const percent = (i * 100) / steps;
       await this.updateState('PROGRESS', { percent });
-      this.log.info(`record ${objId}: step ${i}/${steps} (${percent}%)`);
+      this.log.info(`${label}: step ${i}/${steps} (${percent}%)`);
     }
     return objId;
   }
