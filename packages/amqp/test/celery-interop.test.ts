@@ -1,7 +1,8 @@
+import { randomUUID } from 'node:crypto';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { RemoteTaskError, States, type App } from '@queue/core';
-import { AMQP_URL, amqpApp, BrokerAdmin, uniqueQueue } from './helpers';
+import { AMQP_URL, amqpApp, BrokerAdmin, collectStates, uniqueQueue } from './helpers';
 
 /**
  * Wire compatibility with the real Celery (Debian's python3-celery, 5.2): a Python client calls our worker,
@@ -140,15 +141,17 @@ describe('our client calls a Python Celery worker', () => {
 
   test('its result comes back', async () => {
     const result = await app.sendTask('py.add', [2, 40]);
-    await expect(result.get({ timeout: 20_000 })).resolves.toBe(42);
+    await expect(result.get({ timeout: 20 })).resolves.toBe(42);
     const byKeyword = await app.sendTask('py.add', [], { a: 5, b: 6 });
-    await expect(byKeyword.get({ timeout: 20_000 })).resolves.toBe(11);
+    await expect(byKeyword.get({ timeout: 20 })).resolves.toBe(11);
   });
 
   test('its PROGRESS states arrive in order, then SUCCESS', async () => {
-    const result = await app.sendTask('py.progress', [4]);
-    const seen: Array<{ state: string; info: unknown }> = [];
-    for await (const change of result) seen.push(change);
+    // Followed before it is sent: states reported before a listener subscribes are not replayed.
+    const taskId = randomUUID();
+    const following = collectStates(app.asyncResult(taskId));
+    await app.sendTask('py.progress', [4], {}, { taskId });
+    const seen = await following;
     expect(seen.filter((s) => s.state === 'PROGRESS').map((s) => s.info)).toEqual([
       { percent: 25 },
       { percent: 50 },
@@ -160,7 +163,7 @@ describe('our client calls a Python Celery worker', () => {
 
   test('its FAILURE rejects get() with RemoteTaskError carrying the Python type, message and traceback', async () => {
     const result = await app.sendTask('py.fail', ['python says no']);
-    const error = await result.get({ timeout: 20_000 }).catch((e: unknown) => e);
+    const error = await result.get({ timeout: 20 }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(RemoteTaskError);
     const remote = error as RemoteTaskError;
     expect(remote.excType).toBe('ValueError');

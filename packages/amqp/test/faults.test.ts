@@ -51,7 +51,7 @@ describe('no task is lost', () => {
       const doneBeforeKill = settledCount(results);
       expect(doneBeforeKill).toBeLessThan(total); // hundreds were still queued or running
       second = await startWorkerProcess(queue, 50);
-      const values = await Promise.all(results.map((r) => r.get({ timeout: 60_000 })));
+      const values = await Promise.all(results.map((r) => r.get({ timeout: 60 })));
       expect(new Set(values).size).toBe(total);
       expect([...values].sort((a, b) => Number(a) - Number(b))).toEqual(
         Array.from({ length: total }, (_, i) => i),
@@ -82,7 +82,7 @@ describe('no task is lost', () => {
       const after = await Promise.all(
         Array.from({ length: 50 }, (_, i) => app.sendTask('it.nap', [1000 + i])),
       );
-      const values = await Promise.all([...before, ...after].map((r) => r.get({ timeout: 60_000 })));
+      const values = await Promise.all([...before, ...after].map((r) => r.get({ timeout: 60 })));
       expect((app.transport as AmqpTransport).connection.generation).toBeGreaterThan(1); // it did reconnect
       expect(values).toEqual([
         ...Array.from({ length: 150 }, (_, i) => i),
@@ -139,8 +139,8 @@ describe('bad input never stops the worker', () => {
       });
       await admin.publishRaw(queue, '{"a":'.repeat(5000), { ...json, headers });
       const good2 = await app.sendTask('it.echo', ['after']);
-      await expect(good1.get({ timeout: 10_000 })).resolves.toBe('before');
-      await expect(good2.get({ timeout: 10_000 })).resolves.toBe('after');
+      await expect(good1.get({ timeout: 10 })).resolves.toBe('before');
+      await expect(good2.get({ timeout: 10 })).resolves.toBe('after');
       await waitFor(async () => (await admin.depth(`${queue}.dlq`)) === 5, 10_000);
       const reasons: string[] = [];
       for (let i = 0; i < 5; i++) {
@@ -183,7 +183,7 @@ describe('bad input never stops the worker', () => {
       try {
         fixed.task({ name: 'it.noop' }, () => 'ok');
         await fixed.worker().start();
-        await expect((await fixed.sendTask('it.noop')).get({ timeout: 10_000 })).resolves.toBe('ok');
+        await expect((await fixed.sendTask('it.noop')).get({ timeout: 10 })).resolves.toBe('ok');
       } finally {
         await fixed.close({ timeoutMs: 1000 });
       }

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { connect, type Channel, type ChannelModel } from 'amqplib';
-import { App, type AppOptions } from '@queue/core';
+import { App, type AppOptions, type AsyncResult, type StateChange } from '@queue/core';
 import '../src';
 
 /** The local broker (tests send traffic only to 127.0.0.1). */
@@ -94,4 +94,11 @@ export async function waitFor(
     if (Date.now() > deadline) throw new Error('waitFor: condition not met in time');
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
+}
+
+/** Every state change of `result` until it is ready. */
+export async function collectStates(result: AsyncResult): Promise<StateChange[]> {
+  const seen: StateChange[] = [];
+  for await (const change of result) seen.push(change);
+  return seen;
 }

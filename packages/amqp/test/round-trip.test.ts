@@ -1,5 +1,6 @@
+import { randomUUID } from 'node:crypto';
 import { BaseTask, RemoteTaskError, States, Task, type App } from '@queue/core';
-import { amqpApp, BrokerAdmin, uniqueQueue } from './helpers';
+import { amqpApp, BrokerAdmin, collectStates, uniqueQueue } from './helpers';
 
 jest.setTimeout(30_000);
 
@@ -45,7 +46,7 @@ describe('amqp:// + rpc:// round trips through RabbitMQ', () => {
 
   test('delay → worker → SUCCESS with the value', async () => {
     const result = await app.sendTask('it.add', [2, 3]);
-    await expect(result.get({ timeout: 10_000 })).resolves.toBe(5);
+    await expect(result.get({ timeout: 10 })).resolves.toBe(5);
     expect(result.state).toBe(States.SUCCESS);
   });
 
@@ -53,13 +54,13 @@ describe('amqp:// + rpc:// round trips through RabbitMQ', () => {
     const results = await Promise.all(
       Array.from({ length: 50 }, (_, i) => app.sendTask('it.add', [i, 1000])),
     );
-    const values = await Promise.all(results.map((r) => r.get({ timeout: 10_000 })));
+    const values = await Promise.all(results.map((r) => r.get({ timeout: 10 })));
     expect(values).toEqual(Array.from({ length: 50 }, (_, i) => i + 1000));
   });
 
   test('FAILURE carries the error type and message', async () => {
     const result = await app.sendTask('it.fail', ['boom over amqp']);
-    const error = await result.get({ timeout: 10_000 }).catch((e: unknown) => e);
+    const error = await result.get({ timeout: 10 }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(RemoteTaskError);
     expect((error as RemoteTaskError).excType).toBe('BadInput');
     expect((error as RemoteTaskError).message).toContain('boom over amqp');
@@ -67,9 +68,11 @@ describe('amqp:// + rpc:// round trips through RabbitMQ', () => {
   });
 
   test('PROGRESS states arrive in order with their meta, then SUCCESS', async () => {
-    const result = await app.sendTask('it.progress', [5]);
-    const seen: Array<{ state: string; info: unknown }> = [];
-    for await (const change of result) seen.push(change);
+    // Followed before it is sent: states reported before a listener subscribes are not replayed.
+    const taskId = randomUUID();
+    const following = collectStates(app.asyncResult(taskId));
+    await app.sendTask('it.progress', [5], {}, { taskId });
+    const seen = await following;
     expect(
       seen.filter((s) => s.state === 'PROGRESS').map((s) => (s.info as { percent: number }).percent),
     ).toEqual([20, 40, 60, 80, 100]);
@@ -80,7 +83,7 @@ describe('amqp:// + rpc:// round trips through RabbitMQ', () => {
     const sent = Date.now();
     const result = await app.sendTask('it.add', [1, 1], {}, { countdown: 2 });
     expect(await admin.depth(queue)).toBe(0); // parked in the delay levels, not in the task queue
-    await expect(result.get({ timeout: 10_000 })).resolves.toBe(2);
+    await expect(result.get({ timeout: 10 })).resolves.toBe(2);
     const elapsed = Date.now() - sent;
     expect(elapsed).toBeGreaterThanOrEqual(1900);
     expect(elapsed).toBeLessThan(4500);
@@ -92,7 +95,7 @@ describe('amqp:// + rpc:// round trips through RabbitMQ', () => {
     const states: string[] = [];
     const stop = result.onState((change) => states.push(change.state));
     const sent = Date.now();
-    await expect(result.get({ timeout: 15_000 })).resolves.toBe(3);
+    await expect(result.get({ timeout: 15 })).resolves.toBe(3);
     stop();
     expect(runs).toBe(3);
     expect(states.filter((s) => s === States.RETRY)).toHaveLength(2);
@@ -103,7 +106,7 @@ describe('amqp:// + rpc:// round trips through RabbitMQ', () => {
   test('ignoreResult tasks send nothing back', async () => {
     const result = await app.sendTask('it.silent');
     const sentinel = await app.sendTask('it.add', [0, 0]);
-    await sentinel.get({ timeout: 10_000 });
+    await sentinel.get({ timeout: 10 });
     await new Promise((resolve) => setTimeout(resolve, 200));
     expect(result.state).toBe(States.PENDING);
   });
@@ -124,7 +127,7 @@ describe('class tasks over amqp', () => {
       expect(app.getTask(Double).options.name).toBe('it.double'); // registered in every App
       await app.worker().start();
       const result = await app.sendTask('it.double', [21]);
-      await expect(result.get({ timeout: 10_000 })).resolves.toBe(42);
+      await expect(result.get({ timeout: 10 })).resolves.toBe(42);
     } finally {
       await app.close({ timeoutMs: 1000 });
       await admin.cleanup(queue);
