@@ -35,6 +35,7 @@ export type { DeliveryInfo, TaskRequest } from './task/request';
 export { AsyncResult, type GetOptions, type StateChange } from './result/async-result';
 export type { ReplyTarget, ResultBackend } from './result/result-backend';
 export { MemoryResultBackend } from './result/memory-result-backend';
+export { StateListeners } from './result/state-listeners';
 
 export { Worker, type WorkerEvents, type WorkerOptions } from './worker/worker';
 export type { ThreadAppModule } from './worker/pools/thread-protocol';

@@ -4,6 +4,7 @@ import {
   decodeStateMessage,
   encodeStateMessage,
   rootLogger,
+  StateListeners,
   type ReplyTarget,
   type ResultBackend,
   type StateMessage,
@@ -22,7 +23,7 @@ export class RpcResultBackend implements ResultBackend {
   /** This App's reply queue (a UUID, as Celery's `oid`). */
   readonly queue = randomUUID();
   private readonly cache: StateCache;
-  private readonly listeners = new Map<string, Set<(state: StateMessage) => void>>();
+  private readonly listeners = new StateListeners();
   private consumer: ManagedChannel | undefined;
   private ready: Promise<void> | undefined;
   private readonly logger = rootLogger.child({ logger: 'queue.amqp.rpc' });
@@ -60,13 +61,7 @@ export class RpcResultBackend implements ResultBackend {
   }
 
   subscribe(taskId: string, listener: (state: StateMessage) => void): () => void {
-    let set = this.listeners.get(taskId);
-    if (!set) this.listeners.set(taskId, (set = new Set()));
-    set.add(listener);
-    return () => {
-      set.delete(listener);
-      if (set.size === 0) this.listeners.delete(taskId);
-    };
+    return this.listeners.add(taskId, listener);
   }
 
   latest(taskId: string): StateMessage | undefined {
@@ -106,6 +101,6 @@ export class RpcResultBackend implements ResultBackend {
       return;
     }
     if (!this.cache.set(state)) return;
-    for (const listener of this.listeners.get(state.taskId) ?? []) listener(state);
+    this.listeners.notify(state);
   }
 }

@@ -1,6 +1,7 @@
 import { decodeStateMessage, encodeStateMessage } from '../protocol/result-codec';
 import type { StateMessage, WireMessage } from '../protocol/message';
 import type { ReplyTarget, ResultBackend } from './result-backend';
+import { StateListeners } from './state-listeners';
 
 /**
  * Keeps the newest state of every task in this process, encoded exactly as the rpc backend sends it.
@@ -8,13 +9,13 @@ import type { ReplyTarget, ResultBackend } from './result-backend';
  */
 export class MemoryResultBackend implements ResultBackend {
   private readonly stored = new Map<string, WireMessage>();
-  private readonly listeners = new Map<string, Set<(state: StateMessage) => void>>();
+  private readonly listeners = new StateListeners();
 
   async report(_target: ReplyTarget, state: StateMessage): Promise<void> {
     const message = encodeStateMessage(state);
     this.stored.set(state.taskId, message);
     const decoded = decodeStateMessage(message)!;
-    for (const listener of this.listeners.get(state.taskId) ?? []) listener(decoded);
+    this.listeners.notify(decoded);
   }
 
   async replyTo(): Promise<string> {
@@ -22,13 +23,7 @@ export class MemoryResultBackend implements ResultBackend {
   }
 
   subscribe(taskId: string, listener: (state: StateMessage) => void): () => void {
-    let set = this.listeners.get(taskId);
-    if (!set) this.listeners.set(taskId, (set = new Set()));
-    set.add(listener);
-    return () => {
-      set.delete(listener);
-      if (set.size === 0) this.listeners.delete(taskId);
-    };
+    return this.listeners.add(taskId, listener);
   }
 
   latest(taskId: string): StateMessage | undefined {
