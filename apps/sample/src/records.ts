@@ -1,8 +1,9 @@
+import type { App } from '@queue/core';
 import type { Database } from './db/database';
 import type { RecordStore, TaskRecord } from './db/record-store';
 import { sendOnCommit, type SendableTask } from './db/send-on-commit';
 import { Manual } from './tasks';
-import type { TaskSnapshot, TaskTracker } from './web/task-tracker';
+import { taskSnapshot, type TaskSnapshot } from './web/task-snapshot';
 
 /** A record with the latest state of its task. */
 export interface RecordView extends TaskRecord {
@@ -14,17 +15,16 @@ export class RecordService {
   constructor(
     private readonly db: Database,
     private readonly store: RecordStore,
-    private readonly tracker: TaskTracker,
+    private readonly app: App,
     private readonly task: SendableTask<[number], number> = Manual,
   ) {}
 
   /** Inserts the record with its task id and sends `manual(record.id)` once the insert has committed. */
   async createRecord(title: string): Promise<RecordView> {
-    const { value: record, result } = await sendOnCommit(this.db, this.task, async (tx, taskId) => {
+    const { value: record } = await sendOnCommit(this.db, this.task, async (tx, taskId) => {
       const record = await this.store.insert(title, taskId, tx);
       return { value: record, args: [record.id] };
     });
-    this.tracker.track(result);
     return this.view(record);
   }
 
@@ -34,6 +34,6 @@ export class RecordService {
   }
 
   private view(record: TaskRecord): RecordView {
-    return { ...record, task: this.tracker.snapshot(record.taskId) };
+    return { ...record, task: taskSnapshot(this.app, record.taskId) };
   }
 }

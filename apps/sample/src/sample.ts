@@ -8,7 +8,6 @@ import { RecordStore } from './db/record-store';
 import { RecordService } from './records';
 import { useRecordLoader } from './tasks';
 import { buildServer } from './web/server';
-import { TaskTracker } from './web/task-tracker';
 
 /** The running sample: what `main.ts` starts and the browser test drives. */
 export interface RunningSample {
@@ -38,11 +37,9 @@ function urlOf(server: FastifyInstance): string {
  */
 export async function startSample(config: SampleConfig, app: App): Promise<RunningSample> {
   const db = await openDatabase(config);
-  const tracker = new TaskTracker(app);
   let server: FastifyInstance | undefined;
   const stop = async (): Promise<void> => {
     await server?.close();
-    tracker.close();
     await app.close({ timeoutMs: STOP_TIMEOUT_MS }); // before the database: running tasks may still read it
     useRecordLoader(undefined);
     await db.close();
@@ -58,8 +55,8 @@ export async function startSample(config: SampleConfig, app: App): Promise<Runni
     } else {
       await app.connect(); // no worker here, but a broker that cannot be reached should fail the start
     }
-    const records = new RecordService(db, store, tracker);
-    server = buildServer({ records, tracker });
+    const records = new RecordService(db, store, app);
+    server = buildServer({ records, app });
     await server.listen({ port: config.port, host: config.host });
     return { url: urlOf(server), db, server, records, worker, stop };
   } catch (error) {

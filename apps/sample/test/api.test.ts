@@ -7,7 +7,7 @@ import { readConfig } from '../src/config';
 import type { RecordView } from '../src/records';
 import { startSample, type RunningSample } from '../src/sample';
 import { Manual } from '../src/tasks';
-import type { TaskSnapshot } from '../src/web/task-tracker';
+import type { TaskSnapshot } from '../src/web/task-snapshot';
 import { waitFor } from './helpers';
 
 let sample: RunningSample;

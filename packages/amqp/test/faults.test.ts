@@ -6,6 +6,10 @@ import { AMQP_URL, amqpApp, BrokerAdmin, uniqueQueue, waitFor } from './helpers'
 
 jest.setTimeout(90_000);
 
+let admin: BrokerAdmin;
+beforeAll(async () => (admin = await BrokerAdmin.open()));
+afterAll(async () => admin.close());
+
 /** Starts the worker fixture in a child process; resolves once it consumes. */
 async function startWorkerProcess(queue: string, concurrency: number): Promise<ChildProcess> {
   const child = spawn(process.execPath, [join(__dirname, 'fixtures/worker-process.js')], {
@@ -30,10 +34,6 @@ function settledCount(results: AsyncResult[]): number {
 }
 
 describe('no task is lost', () => {
-  let admin: BrokerAdmin;
-  beforeAll(async () => (admin = await BrokerAdmin.open()));
-  afterAll(async () => admin.close());
-
   test('a worker SIGKILLed with hundreds of tasks in flight: a new worker finishes every one', async () => {
     const queue = uniqueQueue('sigkill');
     const caller = amqpApp(queue);
@@ -114,10 +114,6 @@ function closeConnectionsNamed(name: string): void {
 }
 
 describe('bad input never stops the worker', () => {
-  let admin: BrokerAdmin;
-  beforeAll(async () => (admin = await BrokerAdmin.open()));
-  afterAll(async () => admin.close());
-
   test('garbage published straight to the queue is dead-lettered with a reason; good tasks around it complete', async () => {
     const queue = uniqueQueue('poison');
     const app = amqpApp(queue);

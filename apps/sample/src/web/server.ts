@@ -1,20 +1,20 @@
 import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
-import { getTaskLogger } from '@queue/core';
+import { getTaskLogger, type App } from '@queue/core';
 import { SendAfterCommitError } from '../db/send-on-commit';
 import type { RecordService } from '../records';
 import { PAGE } from './page';
-import type { TaskTracker } from './task-tracker';
+import { taskSnapshot } from './task-snapshot';
 import { InvalidInputError, parseNewRecord } from './validation';
 
 export interface WebDependencies {
   records: RecordService;
-  tracker: TaskTracker;
+  app: App;
 }
 
 const log = getTaskLogger('sample.web');
 
 /** The page and its JSON API (not yet listening: `listen()` it, or `inject()` requests in tests). */
-export function buildServer({ records, tracker }: WebDependencies): FastifyInstance {
+export function buildServer({ records, app }: WebDependencies): FastifyInstance {
   const server = Fastify({ logger: false, bodyLimit: 64 * 1024 });
 
   server.setErrorHandler((error: FastifyError, request, reply) => {
@@ -45,7 +45,7 @@ export function buildServer({ records, tracker }: WebDependencies): FastifyInsta
   });
 
   server.get<{ Params: { id: string } }>('/api/tasks/:id', async (request) =>
-    tracker.snapshot(request.params.id),
+    taskSnapshot(app, request.params.id),
   );
 
   return server;

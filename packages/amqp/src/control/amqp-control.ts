@@ -68,10 +68,7 @@ export class AmqpControl implements ControlChannel {
   }
 
   async broadcast(command: ControlCommand, timeoutMs: number): Promise<ControlReply[]> {
-    const model = await this.connection.whenOpen(Date.now() + this.options.connectTimeoutMs);
-    const channel = await model.createChannel();
-    channel.on('error', () => undefined);
-    try {
+    return this.withChannel(async (channel) => {
       await channel.assertExchange(CONTROL_EXCHANGE, 'fanout', { durable: false });
       const { queue } = await channel.assertQueue('', { exclusive: true, autoDelete: true });
       const ticket = randomUUID();
@@ -92,20 +89,27 @@ export class AmqpControl implements ControlChannel {
       });
       await new Promise((resolve) => setTimeout(resolve, timeoutMs));
       return replies;
-    } finally {
-      await channel.close().catch(() => undefined);
-    }
+    });
   }
 
   async queueDepth(queue: string): Promise<number | undefined> {
+    return this.withChannel(async (channel) => {
+      try {
+        return (await channel.checkQueue(queue)).messageCount;
+      } catch (error) {
+        if (amqpReplyCode(error) === NOT_FOUND || /NOT_FOUND/.test(String(error))) return undefined;
+        throw error;
+      }
+    });
+  }
+
+  /** A short-lived channel of its own: a 404 or a slow collection must not disturb the shared ones. */
+  private async withChannel<T>(use: (channel: Channel) => Promise<T>): Promise<T> {
     const model = await this.connection.whenOpen(Date.now() + this.options.connectTimeoutMs);
     const channel = await model.createChannel();
     channel.on('error', () => undefined);
     try {
-      return (await channel.checkQueue(queue)).messageCount;
-    } catch (error) {
-      if (amqpReplyCode(error) === NOT_FOUND || /NOT_FOUND/.test(String(error))) return undefined;
-      throw error;
+      return await use(channel);
     } finally {
       await channel.close().catch(() => undefined);
     }

@@ -26,6 +26,9 @@ function declarationError(error: unknown, queue: string): unknown {
  * own: a refused declaration (406) closes that channel, not the publisher's or a consumer's.
  */
 export class Topology {
+  /** Task queues by name: looked up on every publish, so keyed without building a string. */
+  private readonly taskQueues = new Map<string, Promise<void>>();
+  /** Everything else, by `kind:name`. */
   private readonly declared = new Map<string, Promise<void>>();
   private readonly channel: ManagedChannel;
 
@@ -34,7 +37,10 @@ export class Topology {
     private readonly options: CompiledAmqpOptions,
   ) {
     this.channel = connection.channel('plain', 'topology', async () => undefined, false);
-    connection.onReconnect(() => this.declared.clear());
+    connection.onReconnect(() => {
+      this.taskQueues.clear();
+      this.declared.clear();
+    });
   }
 
   /** Declare arguments for a task queue (`queueArguments[name]`, else `queueArguments['*']`). */
@@ -44,7 +50,7 @@ export class Topology {
 
   /** A task queue as Celery 5 declares it: durable, with a direct exchange of its name bound by its name. */
   taskQueue(queue: string, deadline: number): Promise<void> {
-    return this.once(`queue:${queue}`, queue, deadline, async (channel) => {
+    return this.once(this.taskQueues, queue, queue, deadline, async (channel) => {
       await channel.assertExchange(queue, 'direct', { durable: true });
       await channel.assertQueue(queue, { durable: true, arguments: this.argumentsFor(queue) });
       await channel.bindQueue(queue, queue, queue);
@@ -54,15 +60,17 @@ export class Topology {
   /** The delay levels, and `queue` bound to their end. */
   async delayedDeliveryTo(queue: string, deadline: number): Promise<void> {
     await this.taskQueue(queue, deadline);
-    await this.once('delay-levels', 'celery_delayed_*', deadline, (channel) =>
+    await this.once(this.declared, 'delay-levels', 'celery_delayed_*', deadline, (channel) =>
       declareDelayLevels(channel, this.options.delayedQueueType),
     );
-    await this.once(`delayed:${queue}`, queue, deadline, (channel) => bindToDelivery(channel, queue));
+    await this.once(this.declared, `delayed:${queue}`, queue, deadline, (channel) =>
+      bindToDelivery(channel, queue),
+    );
   }
 
   deadLetterQueue(queue: string, deadline: number): Promise<void> {
     const name = deadLetterQueueName(queue);
-    return this.once(`dlq:${name}`, name, deadline, async (channel) => {
+    return this.once(this.declared, `dlq:${name}`, name, deadline, async (channel) => {
       await channel.assertQueue(name, { durable: true });
     });
   }
@@ -72,7 +80,7 @@ export class Topology {
    * result in it, on a mere connection blip; `x-expires` still removes it once unused, and `close()` deletes it.
    */
   replyQueue(name: string, deadline: number): Promise<void> {
-    return this.once(`reply:${name}`, name, deadline, async (channel) => {
+    return this.once(this.declared, `reply:${name}`, name, deadline, async (channel) => {
       await channel.assertQueue(name, {
         durable: false,
         autoDelete: false,
@@ -83,6 +91,7 @@ export class Topology {
 
   /** Declare `queue` again on next use (the broker deleted it under us). */
   forget(queue: string): void {
+    this.taskQueues.delete(queue);
     for (const key of [...this.declared.keys()]) if (key.endsWith(`:${queue}`)) this.declared.delete(key);
   }
 
@@ -92,17 +101,23 @@ export class Topology {
     this.forget(name);
   }
 
-  private once(key: string, queue: string, deadline: number, declare: (channel: Channel) => Promise<void>) {
-    let done = this.declared.get(key);
+  private once(
+    cache: Map<string, Promise<void>>,
+    key: string,
+    queue: string,
+    deadline: number,
+    declare: (channel: Channel) => Promise<void>,
+  ) {
+    let done = cache.get(key);
     if (!done) {
       done = this.channel
         .get(deadline)
         .then(declare)
         .catch((error: unknown) => {
-          this.declared.delete(key);
+          cache.delete(key);
           throw declarationError(error, queue);
         });
-      this.declared.set(key, done);
+      cache.set(key, done);
     }
     return done;
   }

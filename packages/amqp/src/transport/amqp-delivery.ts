@@ -1,7 +1,7 @@
 import type { Channel, ConsumeMessage } from 'amqplib';
 import type { Delivery, WireMessage } from '@queue/core';
 import type { ManagedChannel } from '../connection/managed-channel';
-import { stripDelayPrefix } from '../topology/delayed-delivery';
+import { DELIVERY_EXCHANGE, stripDelayPrefix } from '../topology/delayed-delivery';
 
 /** amqplib's message as the core's wire message (absent properties become empty, so decoding names them). */
 export function toWireMessage(message: ConsumeMessage): WireMessage {
@@ -45,7 +45,10 @@ export class AmqpDelivery implements Delivery {
     this.message = toWireMessage(raw);
     this.redelivered = raw.fields.redelivered;
     this.exchange = raw.fields.exchange;
-    this.routingKey = stripDelayPrefix(raw.fields.routingKey);
+    this.routingKey =
+      raw.fields.exchange === DELIVERY_EXCHANGE
+        ? stripDelayPrefix(raw.fields.routingKey)
+        : raw.fields.routingKey;
   }
 
   ack(): void {

@@ -1,4 +1,4 @@
-import type { Channel, ConfirmChannel, MessageProperties, Options } from 'amqplib';
+import type { Channel, MessageProperties, Options } from 'amqplib';
 import {
   rootLogger,
   TransportError,
@@ -129,7 +129,7 @@ export class AmqpTransport implements Transport {
     deadline: number,
   ): Promise<void> {
     for (;;) {
-      const channel = (await this.publisher.get(deadline)) as ConfirmChannel;
+      const channel = await this.publisher.getConfirm(deadline);
       try {
         await new Promise<void>((resolve, reject) => {
           channel.publish(exchange, routingKey, body, options, (error: unknown) =>
