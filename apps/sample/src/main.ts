@@ -1,5 +1,6 @@
+import { QueueError } from '@queue/core';
 import { app } from './app';
-import { readConfig } from './config';
+import { ConfigError, readConfig } from './config';
 import { startSample } from './sample';
 import { tour } from './tour';
 
@@ -50,6 +51,8 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
-  console.error(error);
+  // Expected failures (broker unreachable or refusing us, a bad setting) in one line; anything else in full.
+  const known = error instanceof QueueError || error instanceof ConfigError;
+  console.error(known ? `error: ${(error as Error).name}: ${(error as Error).message}` : error);
   process.exit(1);
 });

@@ -17,8 +17,14 @@ export {
   ORIGINAL_QUEUE_HEADER,
 } from './transport/amqp-transport';
 export { RpcResultBackend } from './result/rpc-result-backend';
-export { DEFAULT_AMQP_OPTIONS, type AmqpTlsOptions, type AmqpTransportOptions } from './options';
-export { parseBrokerUrl, type BrokerAddress } from './connection/broker-url';
+export {
+  DEFAULT_AMQP_OPTIONS,
+  type AmqpTlsOptions,
+  type AmqpTransportOptions,
+  type QueueType,
+} from './options';
+export type { FailoverStrategy } from './connection/amqp-connection';
+export { parseBrokerUrl, parseBrokerUrls, type BrokerAddress } from './connection/broker-url';
 export { deadLetterQueueName } from './topology/topology';
 export {
   DELAY_LEVELS,
@@ -27,4 +33,10 @@ export {
   delayedRoutingKey,
   levelName,
 } from './topology/delayed-delivery';
-export { BrokerAccessRefusedError, BrokerUnavailableError, QueueDeclarationError } from './errors';
+export {
+  BrokerAccessRefusedError,
+  BrokerBlockedError,
+  BrokerUnavailableError,
+  PublishTimeoutError,
+  QueueDeclarationError,
+} from './errors';

@@ -1,33 +1,21 @@
-import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
-import { join } from 'node:path';
 import { States, type AsyncResult } from '@queue/core';
 import { AmqpTransport, QueueDeclarationError, REJECT_REASON_HEADER } from '../src';
-import { AMQP_URL, amqpApp, BrokerAdmin, uniqueQueue, waitFor } from './helpers';
+import {
+  amqpApp,
+  BrokerAdmin,
+  closeConnectionsNamed,
+  killProcess,
+  type FixtureProcess,
+  startWorkerProcess,
+  uniqueQueue,
+  waitFor,
+} from './helpers';
 
 jest.setTimeout(90_000);
 
 let admin: BrokerAdmin;
 beforeAll(async () => (admin = await BrokerAdmin.open()));
 afterAll(async () => admin.close());
-
-/** Starts the worker fixture in a child process; resolves once it consumes. */
-async function startWorkerProcess(queue: string, concurrency: number): Promise<ChildProcess> {
-  const child = spawn(process.execPath, [join(__dirname, 'fixtures/worker-process.js')], {
-    env: { ...process.env, AMQP_URL, QUEUE: queue, CONCURRENCY: String(concurrency) },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error('worker process did not start in 15 s')), 15_000);
-    child.stdout!.on('data', (chunk: Buffer) => {
-      if (chunk.toString().includes('ready')) {
-        clearTimeout(timer);
-        resolve();
-      }
-    });
-    child.once('exit', (code) => reject(new Error(`worker process exited with ${code}`)));
-  });
-  return child;
-}
 
 function settledCount(results: AsyncResult[]): number {
   return results.filter((r) => r.state === States.SUCCESS).length;
@@ -37,8 +25,8 @@ describe('no task is lost', () => {
   test('a worker SIGKILLed with hundreds of tasks in flight: a new worker finishes every one', async () => {
     const queue = uniqueQueue('sigkill');
     const caller = amqpApp(queue);
-    let first: ChildProcess | undefined;
-    let second: ChildProcess | undefined;
+    let first: FixtureProcess | undefined;
+    let second: FixtureProcess | undefined;
     try {
       first = await startWorkerProcess(queue, 50);
       const total = 400;
@@ -46,8 +34,7 @@ describe('no task is lost', () => {
         Array.from({ length: total }, (_, i) => caller.sendTask('it.slow', [i, 100])),
       );
       await waitFor(() => settledCount(results) >= 40, 30_000);
-      first.kill('SIGKILL');
-      await new Promise((resolve) => first!.once('exit', resolve));
+      await killProcess(first);
       const doneBeforeKill = settledCount(results);
       expect(doneBeforeKill).toBeLessThan(total); // hundreds were still queued or running
       second = await startWorkerProcess(queue, 50);
@@ -57,8 +44,8 @@ describe('no task is lost', () => {
         Array.from({ length: total }, (_, i) => i),
       );
     } finally {
-      first?.kill('SIGKILL');
-      second?.kill('SIGKILL');
+      await killProcess(first);
+      await killProcess(second);
       await caller.close({ timeoutMs: 1000 });
       await admin.cleanup(queue);
     }
@@ -94,24 +81,6 @@ describe('no task is lost', () => {
     }
   });
 });
-
-/** Closes, from the broker side, the connections whose client-provided name is `name`. */
-function closeConnectionsNamed(name: string): void {
-  const listing = execFileSync(
-    'rabbitmqctl',
-    ['list_connections', 'pid', 'client_properties', '-q', '--no-table-headers'],
-    { encoding: 'utf8' },
-  );
-  // One line per connection: "<erlang pid>\t[{"connection_name",longstr,"…"},…]".
-  const pids = listing
-    .split('\n')
-    .filter((line) => line.includes(`"${name}"`))
-    .map((line) => line.split('\t')[0]!.trim());
-  expect(pids.length).toBeGreaterThan(0);
-  for (const pid of pids) {
-    execFileSync('rabbitmqctl', ['close_connection', pid, 'test: closed by the broker'], { stdio: 'ignore' });
-  }
-}
 
 describe('bad input never stops the worker', () => {
   test('garbage published straight to the queue is dead-lettered with a reason; good tasks around it complete', async () => {

@@ -1,4 +1,6 @@
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import { join } from 'node:path';
 import { connect, type Channel, type ChannelModel } from 'amqplib';
 import { App, type AppOptions, type AsyncResult, type StateChange } from '@queue/core';
 import '../src';
@@ -101,4 +103,66 @@ export async function collectStates(result: AsyncResult): Promise<StateChange[]>
   const seen: StateChange[] = [];
   for await (const change of result) seen.push(change);
   return seen;
+}
+
+/** A fixture process (`fixtures/<name>.js`, on the built packages) and everything it printed. */
+export interface FixtureProcess {
+  child: ChildProcess;
+  output(): string;
+  /** Resolves with the exit code (or the signal's name) once it ends. */
+  exited: Promise<number | string | null>;
+}
+
+/** Starts `fixtures/<name>.js` with `env` (AMQP_URL included); stdout and stderr are collected. */
+export function spawnFixture(name: string, env: Record<string, string>): FixtureProcess {
+  const child = spawn(process.execPath, [join(__dirname, 'fixtures', `${name}.js`)], {
+    env: { ...process.env, AMQP_URL, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  const exited = new Promise<number | string | null>((resolve) =>
+    child.once('exit', (code, signal) => resolve(code ?? signal)),
+  );
+  return { child, output: () => output, exited };
+}
+
+/** Starts the worker fixture in a child process; resolves once it consumes. */
+export async function startWorkerProcess(
+  queue: string,
+  concurrency: number,
+  env: Record<string, string> = {},
+): Promise<FixtureProcess> {
+  const worker = spawnFixture('worker-process', { QUEUE: queue, CONCURRENCY: String(concurrency), ...env });
+  await waitFor(() => {
+    if (worker.child.exitCode !== null) throw new Error(`worker process exited:\n${worker.output()}`);
+    return worker.output().includes('ready');
+  }, 15_000);
+  return worker;
+}
+
+/** Kills a fixture process (if it still runs) and waits for it to end. */
+export async function killProcess(fixture: FixtureProcess | undefined): Promise<void> {
+  if (!fixture) return;
+  if (fixture.child.exitCode === null && fixture.child.signalCode === null) fixture.child.kill('SIGKILL');
+  await fixture.exited;
+}
+
+/** Closes, from the broker side, the connections whose client-provided name is `name`. */
+export function closeConnectionsNamed(name: string): void {
+  const listing = execFileSync(
+    'rabbitmqctl',
+    ['list_connections', 'pid', 'client_properties', '-q', '--no-table-headers'],
+    { encoding: 'utf8' },
+  );
+  // One line per connection: "<erlang pid>\t[{"connection_name",longstr,"…"},…]".
+  const pids = listing
+    .split('\n')
+    .filter((line) => line.includes(`"${name}"`))
+    .map((line) => line.split('\t')[0]!.trim());
+  expect(pids.length).toBeGreaterThan(0);
+  for (const pid of pids) {
+    execFileSync('rabbitmqctl', ['close_connection', pid, 'test: closed by the broker'], { stdio: 'ignore' });
+  }
 }

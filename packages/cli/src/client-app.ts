@@ -7,6 +7,8 @@ export interface ClientAppOptions {
   app?: string;
   broker?: string;
   resultBackend?: string;
+  /** Seconds; with `broker` only (an `--app` module configures its own transport). */
+  connectTimeout?: number;
 }
 
 /** The App of `--app`, or a bare one on `--broker` / `AMQP_URL`. */
@@ -22,6 +24,10 @@ export function clientApp(command: string, options: ClientAppOptions): App {
         name: 'queue-cli',
         broker: options.broker,
         resultBackend: options.resultBackend,
+        transportOptions:
+          options.connectTimeout !== undefined && !options.broker?.startsWith('memory:')
+            ? { connectTimeoutMs: Math.max(1, Math.round(options.connectTimeout * 1000)) }
+            : {},
       });
 }
 

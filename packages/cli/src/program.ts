@@ -1,6 +1,6 @@
 import '@queue/amqp'; // registers amqp://, amqps://, pyamqp:// and rpc://
 import { Command, CommanderError, Option } from 'commander';
-import { QueueError } from '@queue/core';
+import { ConfigurationError, QueueError } from '@queue/core';
 import { runCall } from './commands/call';
 import { runWorker } from './commands/worker';
 import { INSPECT_METHODS, runInspect } from './commands/inspect';
@@ -106,6 +106,11 @@ function withBrokerOptions(command: Command): Command {
     .option(
       '--result-backend <url>',
       'result backend URL with --broker (default: rpc://, memory:// for memory brokers)',
+    )
+    .option(
+      '--connect-timeout <seconds>',
+      'with --broker: give up connecting after this long (default: 15)',
+      nonNegativeNumber,
     );
 }
 
@@ -129,8 +134,10 @@ export async function runCli(argv: readonly string[]): Promise<CliOutcome> {
       return error.exitCode;
     }
     if (error instanceof QueueError) {
-      process.stderr.write(`error: ${error.name}: ${error.message}\n`);
-      return 2;
+      // One line: what failed, where (passwords masked) and what to check. Bad configuration is a usage
+      // error (2); a broker that cannot be reached or refuses us is a failure (1).
+      process.stderr.write(`error: ${error.name}: ${error.message.replace(/\s*\n\s*/g, ' ')}\n`);
+      return error instanceof ConfigurationError ? 2 : 1;
     }
     throw error;
   }

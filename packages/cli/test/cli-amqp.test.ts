@@ -1,81 +1,12 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { connect } from 'amqplib';
 import { App } from '@queue/core';
 import '@queue/amqp';
+import { AMQP_URL, deleteQueues, exitOf, run, startWorker, stopProcess } from './helpers';
 
 /** The CLI against the real RabbitMQ: worker processes started through `queue worker`. */
-const AMQP_URL = process.env.TEST_AMQP_URL ?? 'amqp://guest:guest@127.0.0.1:5672//';
-const bin = join(__dirname, '..', 'dist', 'bin.js');
-const appModule = join(__dirname, 'fixtures', 'amqp-app.js');
-
 jest.setTimeout(60_000);
-
-function run(args: string[], env: Record<string, string> = {}, timeoutMs = 20_000) {
-  return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
-    const child = spawn(process.execPath, [bin, ...args], {
-      env: { ...process.env, LOG_LEVEL: 'error', ...env },
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-    child.once('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
-
-async function startWorker(queue: string, extra: string[], env: Record<string, string> = {}) {
-  const child = spawn(process.execPath, [bin, 'worker', '--app', appModule, ...extra], {
-    env: { ...process.env, AMQP_URL, QUEUE: queue, LOG_LEVEL: 'warn', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`worker not ready in 15 s:\n${output}`)), 15_000);
-    const watch = (chunk: Buffer) => {
-      output += chunk.toString();
-      if (/ready\./.test(output)) {
-        clearTimeout(timer);
-        resolve();
-      }
-    };
-    child.stdout!.on('data', watch);
-    child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    child.once('exit', (code) => reject(new Error(`worker exited with ${code}:\n${output}`)));
-  });
-  return { child, output: () => output };
-}
-
-function exitOf(child: ChildProcess, timeoutMs: number): Promise<number | null> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(() => resolve(-1), timeoutMs);
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      resolve(code);
-    });
-  });
-}
-
-async function deleteQueues(...queues: string[]): Promise<void> {
-  const model = await connect(AMQP_URL);
-  model.on('error', () => undefined);
-  for (const queue of queues) {
-    for (const name of [queue, `${queue}.dlq`]) {
-      const channel = await model.createChannel();
-      channel.on('error', () => undefined);
-      await channel.deleteQueue(name).catch(() => undefined);
-      await channel.deleteExchange(name).catch(() => undefined);
-      await channel.close().catch(() => undefined);
-    }
-  }
-  await model.close();
-}
 
 describe('queue CLI on RabbitMQ', () => {
   const queue = `test.cli.${process.pid}.${Date.now()}`;
@@ -94,10 +25,7 @@ describe('queue CLI on RabbitMQ', () => {
   });
 
   afterAll(async () => {
-    if (worker && worker.child.exitCode === null) {
-      worker.child.kill('SIGTERM');
-      if ((await exitOf(worker.child, 10_000)) === -1) worker.child.kill('SIGKILL');
-    }
+    await stopProcess(worker?.child);
     await deleteQueues(queue);
     rmSync(dir, { recursive: true, force: true });
   });
@@ -203,10 +131,7 @@ describe('SIGTERM with RabbitMQ: warm shutdown loses nothing', () => {
       expect(new Set(finished)).toEqual(new Set(ids));
       expect(finished).toHaveLength(20); // a warm shutdown runs nothing twice
     } finally {
-      if (second && second.child.exitCode === null) {
-        second.child.kill('SIGTERM');
-        if ((await exitOf(second.child, 10_000)) === -1) second.child.kill('SIGKILL');
-      }
+      await stopProcess(second?.child);
       await deleteQueues(queue);
       rmSync(dir, { recursive: true, force: true });
     }

@@ -2,9 +2,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-
-const bin = join(__dirname, '..', 'dist', 'bin.js');
-const fixture = (name: string) => join(__dirname, 'fixtures', name);
+import { bin, fixture } from './helpers';
 
 /** The environment without the variables that stand in for flags. */
 function cleanEnv(): NodeJS.ProcessEnv {

@@ -38,6 +38,7 @@ export { MemoryResultBackend } from './result/memory-result-backend';
 export { StateListeners } from './result/state-listeners';
 
 export { Worker, type WorkerEvents, type WorkerOptions } from './worker/worker';
+export { processHolds } from './runtime/process-hold';
 export type { ThreadAppModule } from './worker/pools/thread-protocol';
 export { retryDelaySeconds } from './worker/retry-policy';
 

@@ -11,6 +11,21 @@ export interface BrokerAddress {
   displayUrl: string;
 }
 
+type AddressOptions = { heartbeatSeconds: number; tls: AmqpTlsOptions; connectionName?: string | undefined };
+
+/**
+ * Several brokers for failover, `;`-separated as Celery accepts them
+ * (`amqp://h1//;amqp://h2//`): tried in turn at connect time and after a loss.
+ */
+export function parseBrokerUrls(urls: string, options: AddressOptions): BrokerAddress[] {
+  const parts = urls
+    .split(';')
+    .map((part) => part.trim())
+    .filter((part) => part.length > 0);
+  if (parts.length === 0) throw new ConfigurationError('the broker URL is empty');
+  return parts.map((url) => parseBrokerUrl(url, options));
+}
+
 const SCHEMES: Record<string, { protocol: 'amqp' | 'amqps'; port: number }> = {
   'amqp:': { protocol: 'amqp', port: 5672 },
   'pyamqp:': { protocol: 'amqp', port: 5672 },
@@ -21,20 +36,20 @@ const SCHEMES: Record<string, { protocol: 'amqp' | 'amqps'; port: number }> = {
  * Parses `amqp://user:pass@host:port/vhost` as kombu does: no path or `/` means vhost `/`, `//` too, and the
  * vhost is percent-decoded (`%2F` is `/`). `pyamqp://` is Celery's spelling of `amqp://`.
  */
-export function parseBrokerUrl(
-  url: string,
-  options: { heartbeatSeconds: number; tls: AmqpTlsOptions; connectionName?: string | undefined },
-): BrokerAddress {
+export function parseBrokerUrl(url: string, options: AddressOptions): BrokerAddress {
   let parsed: URL;
   try {
     parsed = new URL(url);
   } catch (error) {
-    throw new ConfigurationError(`broker URL ${JSON.stringify(url)} is not a valid URL`, { cause: error });
+    throw new ConfigurationError(`broker URL ${JSON.stringify(maskPassword(url))} is not a valid URL`, {
+      cause: error,
+    });
   }
   const scheme = SCHEMES[parsed.protocol];
   if (!scheme)
     throw new ConfigurationError(`broker URL scheme ${parsed.protocol}// is not amqp, amqps or pyamqp`);
-  if (!parsed.hostname) throw new ConfigurationError(`broker URL ${JSON.stringify(url)} names no host`);
+  if (!parsed.hostname)
+    throw new ConfigurationError(`broker URL ${JSON.stringify(maskPassword(url))} names no host`);
   const path = parsed.pathname.replace(/^\//, '');
   const vhost = path === '' || path === '/' ? '/' : decodeURIComponent(path);
   const username = parsed.username ? decodeURIComponent(parsed.username) : 'guest';
@@ -60,4 +75,9 @@ export function parseBrokerUrl(
     },
     displayUrl: masked.toString(),
   };
+}
+
+/** A URL that may not parse, with anything between `://user:` and `@` hidden. */
+function maskPassword(url: string): string {
+  return url.replace(/(\/\/[^:/@]*:)[^@]*@/, '$1****@');
 }

@@ -2,7 +2,7 @@ import type { Channel } from 'amqplib';
 import type { AmqpConnection } from '../connection/amqp-connection';
 import type { ManagedChannel } from '../connection/managed-channel';
 import { amqpReplyCode, PRECONDITION_FAILED, QueueDeclarationError } from '../errors';
-import type { CompiledAmqpOptions } from '../options';
+import { queueArgumentsOf, queueTypeOf, type CompiledAmqpOptions } from '../options';
 import { bindToDelivery, declareDelayLevels } from './delayed-delivery';
 
 /** Where a poisoned message of `queue` is kept, with the reason in its headers. */
@@ -43,16 +43,35 @@ export class Topology {
     });
   }
 
-  /** Declare arguments for a task queue (`queueArguments[name]`, else `queueArguments['*']`). */
+  /**
+   * Declare arguments for a task queue: `queueArguments`, plus for a quorum queue Celery 5.5's
+   * `x-queue-type` and our poison-message guard: after `deliveryLimit` deliveries RabbitMQ dead-letters the
+   * message to `<queue>.dlq` (at-least-once, which needs `reject-publish` overflow) instead of looping.
+   */
   argumentsFor(queue: string): Record<string, unknown> {
-    return this.options.queueArguments[queue] ?? this.options.queueArguments['*'] ?? {};
+    const given = queueArgumentsOf(this.options, queue);
+    if (queueTypeOf(this.options, queue) !== 'quorum') return given;
+    return {
+      'x-queue-type': 'quorum',
+      'x-delivery-limit': this.options.deliveryLimit,
+      'x-dead-letter-exchange': '',
+      'x-dead-letter-routing-key': deadLetterQueueName(queue),
+      'x-dead-letter-strategy': 'at-least-once',
+      'x-overflow': 'reject-publish',
+      ...given,
+    };
   }
 
   /** A task queue as Celery 5 declares it: durable, with a direct exchange of its name bound by its name. */
   taskQueue(queue: string, deadline: number): Promise<void> {
     return this.once(this.taskQueues, queue, queue, deadline, async (channel) => {
+      const args = this.argumentsFor(queue);
+      // A quorum queue dead-letters by itself: its target must exist first.
+      if (args['x-dead-letter-routing-key'] === deadLetterQueueName(queue)) {
+        await this.declareDeadLetterQueue(channel, queue);
+      }
       await channel.assertExchange(queue, 'direct', { durable: true });
-      await channel.assertQueue(queue, { durable: true, arguments: this.argumentsFor(queue) });
+      await channel.assertQueue(queue, { durable: true, arguments: args });
       await channel.bindQueue(queue, queue, queue);
     });
   }
@@ -61,7 +80,7 @@ export class Topology {
   async delayedDeliveryTo(queue: string, deadline: number): Promise<void> {
     await this.taskQueue(queue, deadline);
     await this.once(this.declared, 'delay-levels', 'celery_delayed_*', deadline, (channel) =>
-      declareDelayLevels(channel, this.options.delayedQueueType),
+      declareDelayLevels(channel, this.options.delayedQueueType ?? this.options.queueType),
     );
     await this.once(this.declared, `delayed:${queue}`, queue, deadline, (channel) =>
       bindToDelivery(channel, queue),
@@ -70,8 +89,17 @@ export class Topology {
 
   deadLetterQueue(queue: string, deadline: number): Promise<void> {
     const name = deadLetterQueueName(queue);
-    return this.once(this.declared, `dlq:${name}`, name, deadline, async (channel) => {
-      await channel.assertQueue(name, { durable: true });
+    return this.once(this.declared, `dlq:${name}`, name, deadline, (channel) =>
+      this.declareDeadLetterQueue(channel, queue),
+    );
+  }
+
+  /** `<queue>.dlq`, of the same type as `queue` (a quorum queue's dead letters survive a node loss too). */
+  private async declareDeadLetterQueue(channel: Channel, queue: string): Promise<void> {
+    const quorum = queueTypeOf(this.options, queue) === 'quorum';
+    await channel.assertQueue(deadLetterQueueName(queue), {
+      durable: true,
+      arguments: quorum ? { 'x-queue-type': 'quorum' } : {},
     });
   }
 

@@ -1,4 +1,4 @@
-import type { Channel, MessageProperties, Options } from 'amqplib';
+import type { Channel, ConfirmChannel, MessageProperties, Options } from 'amqplib';
 import {
   rootLogger,
   TransportError,
@@ -11,8 +11,9 @@ import {
   type WireMessage,
 } from '@queue/core';
 import { AmqpConnection } from '../connection/amqp-connection';
+import { BrokerUnavailableError, PublishTimeoutError } from '../errors';
 import { AmqpControl } from '../control/amqp-control';
-import { parseBrokerUrl } from '../connection/broker-url';
+import { parseBrokerUrls } from '../connection/broker-url';
 import type { ManagedChannel } from '../connection/managed-channel';
 import { compileAmqpOptions, type CompiledAmqpOptions } from '../options';
 import { delayedRoutingKey, TOP_LEVEL_EXCHANGE } from '../topology/delayed-delivery';
@@ -24,7 +25,8 @@ export const REJECT_REASON_HEADER = 'x-queue-reject-reason';
 export const REJECT_DETAIL_HEADER = 'x-queue-reject-detail';
 export const ORIGINAL_QUEUE_HEADER = 'x-queue-original-queue';
 
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms).unref());
+/** Ref'd: a publish retrying after a lost channel must keep its process alive until it settles. */
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 function publishOptions(message: WireMessage, delayed: boolean): Options.Publish {
   const p = message.properties;
@@ -77,18 +79,19 @@ export class AmqpTransport implements Transport {
 
   constructor(url: string, transportOptions: Readonly<Record<string, unknown>> = {}) {
     this.options = compileAmqpOptions(transportOptions);
-    const address = parseBrokerUrl(url, this.options);
-    this.displayUrl = address.displayUrl;
     this.logger = rootLogger.child({ logger: 'queue.amqp' });
     this.connection = new AmqpConnection(
-      address,
+      parseBrokerUrls(url, this.options),
       {
         connectTimeoutMs: this.options.connectTimeoutMs,
         initialDelayMs: this.options.reconnectInitialDelayMs,
         maxDelayMs: this.options.reconnectMaxDelayMs,
+        failover: this.options.failoverStrategy,
+        maxWaitingPublishes: this.options.maxWaitingPublishes,
       },
       this.logger,
     );
+    this.displayUrl = this.connection.displayUrl;
     this.topology = new Topology(this.connection, this.options);
     this.publisher = this.connection.channel('confirm', 'publisher', async () => undefined, false);
     this.control = new AmqpControl(this.connection, this.options, this.logger);
@@ -119,7 +122,8 @@ export class AmqpTransport implements Transport {
 
   /**
    * Publishes on the confirm channel and resolves on the broker's confirm. If the channel dies first, the
-   * message is published again on the next one (at-least-once) until `deadline`.
+   * message is published again on the next one (at-least-once) until `deadline`. While RabbitMQ blocks
+   * publishing (alarm) nothing is written: the publish waits, bounded by `deadline` and `maxWaitingPublishes`.
    */
   async send(
     exchange: string,
@@ -129,15 +133,13 @@ export class AmqpTransport implements Transport {
     deadline: number,
   ): Promise<void> {
     for (;;) {
+      await this.connection.whenOpen(deadline, { writable: true });
       const channel = await this.publisher.getConfirm(deadline);
       try {
-        await new Promise<void>((resolve, reject) => {
-          channel.publish(exchange, routingKey, body, options, (error: unknown) =>
-            error ? reject(error as Error) : resolve(),
-          );
-        });
+        await this.confirmed(channel, exchange, routingKey, options, body, deadline);
         return;
       } catch (error) {
+        if (error instanceof BrokerUnavailableError) throw error;
         const text = (error as Error).message ?? String(error);
         if (/nack/i.test(text)) {
           throw new TransportError(`RabbitMQ refused the message for ${routingKey || exchange}: ${text}`);
@@ -149,6 +151,35 @@ export class AmqpTransport implements Transport {
         await sleep(50); // the channel died unconfirmed: publish again on its successor
       }
     }
+  }
+
+  /** One publish and its confirm, given up at `deadline` (the confirm may still come: at-least-once). */
+  private confirmed(
+    channel: ConfirmChannel,
+    exchange: string,
+    routingKey: string,
+    options: Options.Publish,
+    body: Buffer,
+    deadline: number,
+  ): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(
+        () => {
+          const what = `publish to ${routingKey || exchange} not confirmed within ${this.options.publishTimeoutMs} ms`;
+          reject(
+            this.connection.blockedReason
+              ? this.connection.unavailable(what)
+              : new PublishTimeoutError(`RabbitMQ at ${this.connection.currentUrl}: ${what}`),
+          );
+        },
+        Math.max(0, deadline - Date.now()),
+      );
+      channel.publish(exchange, routingKey, body, options, (error: unknown) => {
+        clearTimeout(timer);
+        if (error) reject(error as Error);
+        else resolve();
+      });
+    });
   }
 
   async consume(

@@ -53,8 +53,6 @@ export async function runWorker(options: WorkerCommandOptions): Promise<void> {
   });
   // Signals are handled before the worker starts: a SIGTERM during start-up is a warm shutdown too.
   let started: Promise<void> = Promise.resolve();
-  // A worker runs until it is told to stop, even when its transport holds no socket open (memory://).
-  const keepAlive = setInterval(() => undefined, 1 << 30);
   handleShutdownSignals({
     warm: async () => {
       await started.catch(() => undefined);
@@ -63,7 +61,6 @@ export async function runWorker(options: WorkerCommandOptions): Promise<void> {
       );
       await worker.stop({ timeoutMs: options.shutdownTimeout * 1000 });
       await app.close({ timeoutMs: 0 });
-      clearInterval(keepAlive);
     },
     cold: async () => {
       process.stdout.write('worker: cold shutdown (unfinished tasks go back to the queue)\n');

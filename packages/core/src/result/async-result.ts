@@ -7,6 +7,7 @@ import {
   type TaskState,
 } from '../protocol/message';
 import { deserializeError } from '../protocol/result-codec';
+import { holdProcess } from '../runtime/process-hold';
 import type { ResultBackend } from './result-backend';
 
 /** One observed state of a task. */
@@ -86,9 +87,12 @@ export class AsyncResult<T = unknown> {
     return new Promise<T>((resolve, reject) => {
       let timer: NodeJS.Timeout | undefined;
       let unsubscribe: () => void = () => undefined;
+      // A result may take a reconnect to arrive: the process must not end while it is awaited.
+      const release = holdProcess();
       const settle = (state: StateMessage): boolean => {
         if (!READY_STATES.has(state.state)) return false;
         unsubscribe();
+        release();
         if (timer) clearTimeout(timer);
         if (state.state === States.SUCCESS) resolve(state.result as T);
         else {
@@ -109,6 +113,7 @@ export class AsyncResult<T = unknown> {
       if (timeout !== undefined) {
         timer = setTimeout(() => {
           unsubscribe();
+          release();
           reject(new TimeoutError(this.id, timeout));
         }, timeout * 1000);
       }
@@ -127,7 +132,12 @@ export class AsyncResult<T = unknown> {
       const latest = this.latest;
       if (latest) queue.push(latest);
       for (;;) {
-        while (queue.length === 0) await new Promise<void>((resolve) => (wake = resolve));
+        if (queue.length === 0) {
+          // Held only while waiting: an iterator abandoned at a `yield` keeps nothing alive.
+          const release = holdProcess();
+          while (queue.length === 0) await new Promise<void>((resolve) => (wake = resolve));
+          release();
+        }
         const state = queue.shift()!;
         yield { state: state.state, info: infoOf(state) };
         if (READY_STATES.has(state.state)) return;

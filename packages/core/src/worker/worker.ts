@@ -7,6 +7,7 @@ import { getTaskLogger } from '../logging/logger';
 import { States, type JsonValue, type TaskEnvelope } from '../protocol/message';
 import { serializeError } from '../protocol/result-codec';
 import { decodeTaskMessage, encodeTaskMessage, reprOf } from '../protocol/task-codec';
+import { holdProcess } from '../runtime/process-hold';
 import type { ResultBackend } from '../result/result-backend';
 import type { BaseTask } from '../task/base-task';
 import type { DeliveryInfo } from '../task/request';
@@ -76,6 +77,8 @@ export class Worker extends EventEmitter<WorkerEvents> {
   readonly monitor = new WorkerMonitor();
   private stopControl: (() => Promise<void>) | undefined;
   private readonly startedAt = Date.now();
+  /** A started worker keeps its process alive until `stop()`, even between two reconnect attempts. */
+  private releaseProcess: (() => void) | undefined;
 
   constructor(
     readonly app: App,
@@ -121,6 +124,19 @@ export class Worker extends EventEmitter<WorkerEvents> {
     // Tasks are initialised once, when the worker starts (options checked against the App's defaults now).
     for (const name of this.app.taskNames) this.app.getTask(name);
     this.state = 'running';
+    this.releaseProcess = holdProcess();
+    try {
+      await this.connectAndConsume();
+    } catch (error) {
+      await this.stop({ timeoutMs: 0 }).catch(() => undefined);
+      throw error;
+    }
+    this.logger.info(
+      `worker ${this.hostname} consuming ${this.queues.join(', ')} (concurrency ${this.concurrency})`,
+    );
+  }
+
+  private async connectAndConsume(): Promise<void> {
     await this.app.connect();
     this.trackOutcomes();
     this.stopControl = await this.app.transport.control?.serve(this.hostname, (command) =>
@@ -133,9 +149,6 @@ export class Worker extends EventEmitter<WorkerEvents> {
         }),
       );
     }
-    this.logger.info(
-      `worker ${this.hostname} consuming ${this.queues.join(', ')} (concurrency ${this.concurrency})`,
-    );
   }
 
   /**
@@ -163,6 +176,7 @@ export class Worker extends EventEmitter<WorkerEvents> {
     clearTimeout(timer);
     await this.runner.close();
     this.state = 'stopped';
+    this.releaseProcess?.();
   }
 
   /** Resolves when no message is being handled (useful in tests). */
