@@ -2,7 +2,13 @@ import type { Config } from 'jest';
 import { readdirSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 
-/** Every package and app with a `test/` folder is a jest project; `@queue/*` resolves to sources, so tests need no build. */
+/**
+ * Every package and app with a `test/` folder is a jest project; `@queue/*` resolves to sources, so tests need
+ * no build. Tests under `test/broker-faults/` stop, block or cluster RabbitMQ: they would break any test
+ * running beside them, so they form a suite of their own (`QUEUE_TEST_SUITE=broker-faults`, run in band
+ * after the others by scripts/test.sh).
+ */
+const brokerFaults = process.env.QUEUE_TEST_SUITE === 'broker-faults';
 const roots = ['packages', 'apps'].flatMap((dir) =>
   existsSync(join(__dirname, dir))
     ? readdirSync(join(__dirname, dir)).map((name) => join(__dirname, dir, name))
@@ -16,8 +22,8 @@ const config: Config = {
       displayName: root.slice(__dirname.length + 1),
       rootDir: root,
       testEnvironment: 'node',
-      testMatch: ['<rootDir>/test/**/*.test.ts'],
-      testPathIgnorePatterns: ['/node_modules/', '/dist/'],
+      testMatch: [brokerFaults ? '<rootDir>/test/broker-faults/**/*.test.ts' : '<rootDir>/test/**/*.test.ts'],
+      testPathIgnorePatterns: ['/node_modules/', '/dist/', ...(brokerFaults ? [] : ['/test/broker-faults/'])],
       moduleNameMapper: { '^@queue/([^/]+)$': join(__dirname, 'packages/$1/src/index.ts') },
       setupFiles: [join(__dirname, 'scripts/jest-setup.ts')],
       transform: {

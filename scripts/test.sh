@@ -18,10 +18,21 @@ pnpm exec tsc -p tsconfig.json --noEmit || status=1
 pnpm -r build >/dev/null || { pnpm -r build; status=1; }
 
 mkdir -p .test-results
+rm -f .test-results/jest*.json
 pnpm exec jest --json --outputFile=.test-results/jest.json "$@" || status=1
+# Tests that restart, block or cluster RabbitMQ: alone, one at a time, after everything else.
+QUEUE_TEST_SUITE=broker-faults pnpm exec jest --runInBand --passWithNoTests \
+  --json --outputFile=.test-results/jest-broker-faults.json "$@" || status=1
 node -e '
-  const r = require("./.test-results/jest.json");
-  const failedSuites = r.testResults.filter((s) => s.status === "failed" && s.assertionResults.length === 0).length;
-  console.log(`${r.numPassedTests} passed, ${r.numFailedTests + failedSuites} failed` + (r.numPendingTests ? `, ${r.numPendingTests} skipped` : ""));
+  const fs = require("fs");
+  let passed = 0, failed = 0, skipped = 0;
+  for (const file of ["jest.json", "jest-broker-faults.json"]) {
+    const path = `./.test-results/${file}`;
+    if (!fs.existsSync(path)) { failed += 1; console.log(`${file}: jest wrote no results`); continue; }
+    const r = JSON.parse(fs.readFileSync(path, "utf8"));
+    const failedSuites = r.testResults.filter((s) => s.status === "failed" && s.assertionResults.length === 0).length;
+    passed += r.numPassedTests; failed += r.numFailedTests + failedSuites; skipped += r.numPendingTests;
+  }
+  console.log(`${passed} passed, ${failed} failed` + (skipped ? `, ${skipped} skipped` : ""));
 ' || status=1
 exit $status

@@ -35,7 +35,20 @@ export class ManagedChannel {
     if (this.closed) throw new Error(`channel ${this.label} is closed`);
     const model = await this.connection.whenOpen(deadline);
     this.opening ??= this.open(model).finally(() => (this.opening = undefined));
-    return this.opening;
+    // Opening needs the broker to read our frames, which it stops doing while it blocks this connection
+    // (alarm): the wait is bounded; the opening itself goes on and serves later callers.
+    let timer: NodeJS.Timeout | undefined;
+    const expired = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(this.connection.unavailable(`channel ${this.label} not opened in time`)),
+        Math.max(0, deadline - Date.now()),
+      );
+    });
+    try {
+      return await Promise.race([this.opening, expired]);
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   /** A confirm channel (for channels created with kind `confirm`). */
