@@ -14,6 +14,7 @@ export type ChannelSetup = (channel: Channel) => Promise<void>;
  */
 export class ManagedChannel {
   private current: Channel | undefined;
+  private currentSince = 0;
   private opening: Promise<Channel> | undefined;
   private closed = false;
   private failures = 0;
@@ -65,6 +66,18 @@ export class ManagedChannel {
     return this.current === channel;
   }
 
+  /**
+   * Drops `channel` if it is still the live one and has been for at least `minAgeMs`, so that the next
+   * `get()` opens a fresh one. For a channel the broker keeps refusing: RabbitMQ 3.x nacks every later
+   * publish of a channel whose first publish to a quorum queue met a leader election, while a new channel
+   * is confirmed at once. The age bound keeps a queue that refuses everything from churning channels.
+   */
+  retire(channel: Channel, minAgeMs: number): void {
+    if (this.current !== channel || Date.now() - this.currentSince < minAgeMs) return;
+    this.current = undefined;
+    void channel.close().catch(() => undefined);
+  }
+
   /** Stop re-opening after losses (a cancelled consumer keeps its channel only to settle what it holds). */
   stopRecovering(): void {
     this.keepOpen = false;
@@ -110,6 +123,7 @@ export class ManagedChannel {
       throw new Error(`channel ${this.label} is closed`);
     }
     this.current = channel;
+    this.currentSince = Date.now();
     this.failures = 0;
     return channel;
   }

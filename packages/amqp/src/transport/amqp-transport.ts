@@ -25,6 +25,9 @@ export const REJECT_REASON_HEADER = 'x-queue-reject-reason';
 export const REJECT_DETAIL_HEADER = 'x-queue-reject-detail';
 export const ORIGINAL_QUEUE_HEADER = 'x-queue-original-queue';
 
+/** A nacked publish goes out again on a fresh channel, at most once a second (see ManagedChannel.retire). */
+const NACKED_CHANNEL_MIN_AGE_MS = 1000;
+
 /** Ref'd: a publish retrying after a lost channel must keep its process alive until it settles. */
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
@@ -121,9 +124,11 @@ export class AmqpTransport implements Transport {
   }
 
   /**
-   * Publishes on the confirm channel and resolves on the broker's confirm. If the channel dies first, the
-   * message is published again on the next one (at-least-once) until `deadline`. While RabbitMQ blocks
-   * publishing (alarm) nothing is written: the publish waits, bounded by `deadline` and `maxWaitingPublishes`.
+   * Publishes on the confirm channel and resolves on the broker's confirm. If the channel dies first, or the
+   * broker nacks the message (a quorum queue electing a new leader, a full `reject-publish` queue), it is
+   * published again, on the next channel if need be (at-least-once), until `deadline`. While RabbitMQ
+   * blocks publishing (alarm) nothing is written: the publish waits, bounded by `deadline` and
+   * `maxWaitingPublishes`.
    */
   async send(
     exchange: string,
@@ -132,7 +137,7 @@ export class AmqpTransport implements Transport {
     body: Buffer,
     deadline: number,
   ): Promise<void> {
-    for (;;) {
+    for (let attempt = 0; ; attempt++) {
       await this.connection.whenOpen(deadline, { writable: true });
       const channel = await this.publisher.getConfirm(deadline);
       try {
@@ -141,14 +146,19 @@ export class AmqpTransport implements Transport {
       } catch (error) {
         if (error instanceof BrokerUnavailableError) throw error;
         const text = (error as Error).message ?? String(error);
-        if (/nack/i.test(text)) {
-          throw new TransportError(`RabbitMQ refused the message for ${routingKey || exchange}: ${text}`);
-        }
         if (error instanceof RangeError) throw new TransportError(`message cannot be encoded: ${text}`);
-        if (Date.now() >= deadline) {
-          throw new TransportError(`publish to ${routingKey || exchange} failed: ${text}`, { cause: error });
+        const nacked = /nack/i.test(text);
+        if (nacked) this.publisher.retire(channel, NACKED_CHANNEL_MIN_AGE_MS);
+        const pause = Math.min(1000, 50 * 2 ** Math.min(attempt, 5));
+        if (Date.now() + pause >= deadline) {
+          throw new TransportError(
+            nacked
+              ? `RabbitMQ refused the message for ${routingKey || exchange} until the publish timeout (${text}): is the queue full (x-overflow reject-publish) or without a leader?`
+              : `publish to ${routingKey || exchange} failed: ${text}`,
+            { cause: error },
+          );
         }
-        await sleep(50); // the channel died unconfirmed: publish again on its successor
+        await sleep(pause); // unconfirmed or refused for now: publish again (on the successor channel)
       }
     }
   }

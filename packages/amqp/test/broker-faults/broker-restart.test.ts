@@ -17,6 +17,7 @@ import {
 import {
   checkLedger,
   LoadClient,
+  resumeTimes,
   readLedgers,
   restoreBroker,
   startBroker,
@@ -56,18 +57,6 @@ async function startCliWorker(queue: string, ledger: string): Promise<FixturePro
   return { child, output: () => output, exited };
 }
 
-/** Ms from `since` until every worker (by pid) has run a task again. */
-async function resumeTimes(ledgers: string[], pids: number[], since: number): Promise<number[]> {
-  const first = new Map<number, number>();
-  await waitFor(() => {
-    for (const run of readLedgers(...ledgers)) {
-      if (run.at >= since && !first.has(run.pid)) first.set(run.pid, run.at - since);
-    }
-    return pids.every((pid) => first.has(pid));
-  }, 30_000);
-  return pids.map((pid) => first.get(pid)!);
-}
-
 test('two broker restarts under load: nothing confirmed is lost, workers resume within 5 s', async () => {
   const queue = uniqueQueue('restart');
   const dir = mkdtempSync(join(tmpdir(), 'queue-restart-'));
@@ -82,13 +71,15 @@ test('two broker restarts under load: nothing confirmed is lost, workers resume 
     const pids = [embedded.child.pid!, cli.child.pid!];
     load = new LoadClient(caller, 10, 4000);
     const resumed: number[][] = [];
+    const backs: number[] = [];
     for (let restart = 1; restart <= 2; restart++) {
       const before = load.confirmed.length;
       await waitFor(() => load!.confirmed.length >= before + 300, 60_000);
       stopBroker();
       await sleep(OUTAGE_MS);
       const back = startBroker();
-      resumed.push(await resumeTimes(ledgers, pids, back));
+      backs.push(back);
+      resumed.push(await resumeTimes(load, ledgers, pids, back, 30_000));
       expect(embedded.child.exitCode).toBeNull();
       expect(cli.child.exitCode).toBeNull();
     }
@@ -115,6 +106,7 @@ test('two broker restarts under load: nothing confirmed is lost, workers resume 
         lost: figures.lost.length,
         duplicated: figures.duplicated,
         resumeMs: resumed,
+        clientResumeMs: backs.map((back) => load!.resumedAfter(back)),
       })}`,
     );
     expect(figures.lost).toEqual([]);

@@ -1,6 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import type { App } from '@queue/core';
+import { waitFor } from '../helpers';
 
 /** Fault injection and bookkeeping for the broker-fault tests (the local RabbitMQ on 127.0.0.1:5672). */
 
@@ -81,13 +82,21 @@ export function checkLedger(confirmed: readonly string[], runs: readonly LedgerE
   return { confirmed: confirmed.length, ran: count.size, lost, duplicated };
 }
 
+/** One confirmed send: when it was started and when the broker confirmed it. */
+export interface Sent {
+  id: string;
+  startedAt: number;
+  confirmedAt: number;
+}
+
 /**
- * Sends `it.slow` tasks in a loop, `inFlight` at a time, until stopped: every send ends either confirmed
- * (its id recorded) or rejected (its error recorded); none may stay pending.
+ * Sends `it.slow` tasks in a loop, `inFlight` at a time, `maxSends` in all, until stopped: every send ends
+ * either confirmed (recorded with its times) or rejected (its error recorded); none may stay pending.
  */
 export class LoadClient {
-  readonly confirmed: string[] = [];
+  readonly sends: Sent[] = [];
   readonly failed: Error[] = [];
+  private started = 0;
   private running = true;
   private readonly loops: Promise<void>[];
 
@@ -99,15 +108,28 @@ export class LoadClient {
     this.loops = Array.from({ length: inFlight }, () => this.loop());
   }
 
+  get confirmed(): string[] {
+    return this.sends.map((send) => send.id);
+  }
+
+  /** Sends that ended, confirmed or not. */
   get sent(): number {
-    return this.confirmed.length + this.failed.length;
+    return this.sends.length + this.failed.length;
+  }
+
+  /** Ms from `since` to the first confirm of a send started after it (the client is publishing again). */
+  resumedAfter(since: number): number | undefined {
+    const first = this.sends.find((send) => send.startedAt > since);
+    return first && first.confirmedAt - since;
   }
 
   private async loop(): Promise<void> {
-    while (this.running && this.sent < this.maxSends) {
+    while (this.running && this.started < this.maxSends) {
+      const startedAt = Date.now();
+      const index = this.started++;
       try {
-        const result = await this.app.sendTask('it.slow', [this.sent, 2]);
-        this.confirmed.push(result.id);
+        const result = await this.app.sendTask('it.slow', [index, 2]);
+        this.sends.push({ id: result.id, startedAt, confirmedAt: Date.now() });
       } catch (error) {
         this.failed.push(error as Error);
         await new Promise((resolve) => setTimeout(resolve, 50));
@@ -120,4 +142,37 @@ export class LoadClient {
     this.running = false;
     await Promise.all(this.loops);
   }
+}
+
+/**
+ * Ms from `since` until each worker (by pid) ran a task that was confirmed after `since`: it consumes
+ * from the broker as it is now, not merely finishing what it held.
+ */
+export function consumingAgainAfter(
+  since: number,
+  sends: readonly Sent[],
+  runs: readonly LedgerEntry[],
+  pids: readonly number[],
+): Array<number | undefined> {
+  const fresh = new Set(sends.filter((send) => send.confirmedAt > since).map((send) => send.id));
+  return pids.map((pid) => {
+    const times = runs.filter((run) => run.pid === pid && fresh.has(run.id)).map((run) => run.at - since);
+    return times.length > 0 ? Math.min(...times) : undefined;
+  });
+}
+
+/** Ms from `since` until every worker ran a task sent after `since` (waits up to `timeoutMs`). */
+export async function resumeTimes(
+  load: LoadClient,
+  ledgers: string[],
+  pids: number[],
+  since: number,
+  timeoutMs: number,
+): Promise<number[]> {
+  let times: Array<number | undefined> = [];
+  await waitFor(() => {
+    times = consumingAgainAfter(since, load.sends, readLedgers(...ledgers), pids);
+    return times.every((time) => time !== undefined);
+  }, timeoutMs);
+  return times as number[];
 }
