@@ -21,9 +21,9 @@ export {
   DEFAULT_AMQP_OPTIONS,
   type AmqpTlsOptions,
   type AmqpTransportOptions,
+  type FailoverStrategy,
   type QueueType,
 } from './options';
-export type { FailoverStrategy } from './connection/amqp-connection';
 export { parseBrokerUrl, parseBrokerUrls, type BrokerAddress } from './connection/broker-url';
 export { deadLetterQueueName } from './topology/topology';
 export {

@@ -12,9 +12,9 @@ import {
   type ValidationError,
 } from 'class-validator';
 import { ConfigurationError } from '@queue/core';
-import type { FailoverStrategy } from './connection/amqp-connection';
-
 export type QueueType = 'classic' | 'quorum';
+/** Which broker a (re)connect tries first when several URLs are given. */
+export type FailoverStrategy = 'round-robin' | 'in-order';
 
 /** TLS settings for `amqps://`, passed to Node's `tls.connect`. */
 export interface AmqpTlsOptions {

@@ -8,13 +8,12 @@ import {
   type ConnectFailure,
 } from '../errors';
 import { backoffDelay, type ReconnectPolicy } from './backoff';
+import type { FailoverStrategy } from '../options';
 import type { BrokerAddress } from './broker-url';
 import { ManagedChannel, type ChannelKind, type ChannelSetup } from './managed-channel';
 
 type State = 'idle' | 'connecting' | 'open' | 'reconnecting' | 'closed';
 
-/** Which broker a (re)connect tries first when several URLs are given. */
-export type FailoverStrategy = 'round-robin' | 'in-order';
 
 export interface ConnectionPolicy extends ReconnectPolicy {
   failover: FailoverStrategy;
