@@ -115,7 +115,12 @@ export interface FixtureProcess {
 
 /** Starts `fixtures/<name>.js` with `env` (AMQP_URL included); stdout and stderr are collected. */
 export function spawnFixture(name: string, env: Record<string, string>): FixtureProcess {
-  const child = spawn(process.execPath, [join(__dirname, 'fixtures', `${name}.js`)], {
+  return spawnNode([join(__dirname, 'fixtures', `${name}.js`)], env);
+}
+
+/** Starts `node <args>` with `env` (AMQP_URL included); stdout and stderr are collected. */
+export function spawnNode(args: string[], env: Record<string, string>): FixtureProcess {
+  const child = spawn(process.execPath, args, {
     env: { ...process.env, AMQP_URL, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -14,7 +14,6 @@ import { ManagedChannel, type ChannelKind, type ChannelSetup } from './managed-c
 
 type State = 'idle' | 'connecting' | 'open' | 'reconnecting' | 'closed';
 
-
 export interface ConnectionPolicy extends ReconnectPolicy {
   failover: FailoverStrategy;
   /** Publishes that may wait at once for a connection or for an alarm to clear; more fail at once. */

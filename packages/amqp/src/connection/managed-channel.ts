@@ -111,16 +111,22 @@ export class ManagedChannel {
     channel.on('error', (error: Error) =>
       this.connection.logger.warn(`AMQP channel ${this.label} error: ${error.message}`),
     );
-    channel.on('close', () => this.lost(channel));
+    let dead = false;
+    channel.on('close', () => {
+      dead = true;
+      this.lost(channel);
+    });
     try {
       await this.setup(channel);
     } catch (error) {
       await channel.close().catch(() => undefined);
       throw error;
     }
-    if (this.closed) {
+    // The channel (or its whole connection) may have died while its setup ran: adopting it then would
+    // leave a dead channel as the live one, and a consumer that never consumes again.
+    if (dead || this.closed) {
       await channel.close().catch(() => undefined);
-      throw new Error(`channel ${this.label} is closed`);
+      throw new Error(`channel ${this.label} ${this.closed ? 'is closed' : 'closed while being set up'}`);
     }
     this.current = channel;
     this.currentSince = Date.now();
@@ -135,10 +141,10 @@ export class ManagedChannel {
     this.recover();
   }
 
-  /** Re-opens a keep-open channel, with capped backoff while its setup keeps failing. */
+  /** Re-opens a keep-open channel: at once, then with capped backoff while its setup keeps failing. */
   private recover(): void {
     clearTimeout(this.retryTimer);
-    const delay = backoffDelay(this.failures, this.connection.policy);
+    const delay = this.failures === 0 ? 0 : backoffDelay(this.failures - 1, this.connection.policy);
     this.retryTimer = setTimeout(() => {
       if (this.closed || !this.keepOpen || this.current || !this.connection.isOpen) return;
       this.get(Date.now() + this.connection.policy.connectTimeoutMs).catch((error: unknown) => {

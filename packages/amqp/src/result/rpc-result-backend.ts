@@ -50,13 +50,20 @@ export class RpcResultBackend implements ResultBackend {
     );
   }
 
-  /** Caller side: declares the reply queue and starts consuming it (once). */
+  /**
+   * Caller side: declares the reply queue and starts consuming it (once). After a reconnect it waits until
+   * the queue is declared again: a non-durable reply queue does not outlive a broker restart, and a result
+   * published before it is back would be dropped as unroutable.
+   */
   async replyTo(): Promise<string> {
     this.ready ??= this.listen().catch((error: unknown) => {
       this.ready = undefined;
       throw error;
     });
     await this.ready;
+    if (this.consumer && !this.consumer.peek()) {
+      await this.consumer.get(Date.now() + this.transport.options.publishTimeoutMs);
+    }
     return this.queue;
   }
 

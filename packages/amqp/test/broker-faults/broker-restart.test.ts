@@ -1,14 +1,13 @@
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { TransportError } from '@queue/core';
 import { BrokerUnavailableError, type AmqpTransport } from '../../src';
 import {
-  AMQP_URL,
   amqpApp,
   BrokerAdmin,
   killProcess,
+  spawnNode,
   startWorkerProcess,
   uniqueQueue,
   waitFor,
@@ -40,21 +39,15 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** `queue worker --app ledger-app.js`, resolved once it prints that it is ready. */
 async function startCliWorker(queue: string, ledger: string): Promise<FixtureProcess> {
-  const child = spawn(process.execPath, [cliBin, 'worker', '--app', ledgerApp, '-c', '8', '-l', 'warn'], {
-    env: { ...process.env, QUEUE: queue, LEDGER: ledger, AMQP_URL },
-    stdio: ['ignore', 'pipe', 'pipe'],
+  const worker = spawnNode([cliBin, 'worker', '--app', ledgerApp, '-c', '8', '-l', 'warn'], {
+    QUEUE: queue,
+    LEDGER: ledger,
   });
-  let output = '';
-  child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  const exited = new Promise<number | string | null>((resolve) =>
-    child.once('exit', (code, signal) => resolve(code ?? signal)),
-  );
   await waitFor(() => {
-    if (child.exitCode !== null) throw new Error(`queue worker exited:\n${output}`);
-    return /ready\./.test(output);
+    if (worker.child.exitCode !== null) throw new Error(`queue worker exited:\n${worker.output()}`);
+    return /ready\./.test(worker.output());
   }, 20_000);
-  return { child, output: () => output, exited };
+  return worker;
 }
 
 test('two broker restarts under load: nothing confirmed is lost, workers resume within 5 s', async () => {
@@ -95,6 +88,7 @@ test('two broker restarts under load: nothing confirmed is lost, workers resume 
     }, 90_000).catch(() => undefined);
     const figures = checkLedger(load.confirmed, runs);
     const roundTrip = await caller.sendTask('it.slow', [4242, 1]);
+    // Sent at once after the broker's return: it waits for the reply queue to be declared again.
     await expect(roundTrip.get({ timeout: 20 })).resolves.toBe(4242);
     console.log(
       `broker restart: ${JSON.stringify({
