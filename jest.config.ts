@@ -24,7 +24,10 @@ const config: Config = {
       testEnvironment: 'node',
       testMatch: [brokerFaults ? '<rootDir>/test/broker-faults/**/*.test.ts' : '<rootDir>/test/**/*.test.ts'],
       testPathIgnorePatterns: ['/node_modules/', '/dist/', ...(brokerFaults ? [] : ['/test/broker-faults/'])],
-      moduleNameMapper: { '^@queue/([^/]+)$': join(__dirname, 'packages/$1/src/index.ts') },
+      moduleNameMapper: {
+        '^@queue/([^/]+)$': join(__dirname, 'packages/$1/src/index.ts'),
+        '^@queue/([^/]+)/(transport|testing)$': join(__dirname, 'packages/$1/src/$2/index.ts'),
+      },
       setupFiles: [join(__dirname, 'scripts/jest-setup.ts')],
       transform: {
         '^.+\\.ts$': ['ts-jest', { tsconfig: join(__dirname, 'tsconfig.json') }],

@@ -12,6 +12,8 @@ bash scripts/services.sh || exit 1
 status=0
 pnpm exec eslint . || status=1
 pnpm exec prettier --check . >/dev/null || { pnpm exec prettier --list-different .; echo "prettier: files above need 'pnpm format'"; status=1; }
+# Import circles (type-only imports excluded; only App <-> Worker allowed): .dependency-cruiser.cjs.
+pnpm run --silent lint:imports || status=1
 pnpm exec tsc -p tsconfig.json --noEmit || status=1
 
 # Tests that start real processes (CLI, workers) run the built packages.

@@ -1,4 +1,5 @@
-import { AsyncResult, MemoryResultBackend, type ApplyOptions } from '@queue/core';
+import { AsyncResult, type ApplyOptions } from '@queue/core';
+import { MemoryResultBackend } from '@queue/core/testing';
 import { TransactionRolledBackError, type Database } from '../src/db/database';
 import { PgDatabase } from '../src/db/pg-database';
 import { PgliteDatabase } from '../src/db/pglite-database';

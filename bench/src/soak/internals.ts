@@ -1,6 +1,7 @@
 import { EventEmitter } from 'node:events';
 import { AmqpTransport } from '@queue/amqp';
-import { processHolds, type App, type Worker } from '@queue/core';
+import type { App, Worker } from '@queue/core';
+import { processHolds } from '@queue/core/testing';
 
 /**
  * Reads the counters a leak would make grow. Public figures where the framework exposes them

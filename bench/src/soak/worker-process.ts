@@ -6,7 +6,7 @@
  * something still holds it, the parent sees it not exit.
  */
 import '@queue/amqp';
-import { App, configureLogging } from '@queue/core';
+import { App, configureLogging, type Worker } from '@queue/core';
 import { Sampler } from './sampler';
 import { defineSoakTask } from './task';
 import { isParentMessage, type Sample, type WorkerArgs, type WorkerMessage } from './protocol';
@@ -39,6 +39,14 @@ async function main(): Promise<void> {
   });
   defineSoakTask(app);
   const worker = app.worker({ concurrency: args.concurrency, hostname: args.hostname });
+  /** Resolves once the worker holds no task (reserved or running), polled every 10 ms, for at most 30 s. */
+  const untilIdle = async (w: Worker): Promise<void> => {
+    for (const deadline = Date.now() + 30_000; Date.now() < deadline;) {
+      if (w.monitor.inState('RECEIVED').length + w.monitor.inState('STARTED').length === 0) return;
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    throw new Error('the worker did not become idle within 30 s');
+  };
   let done = 0;
   let failed = 0;
   let timers: NodeJS.Timeout[] = [];
@@ -48,7 +56,7 @@ async function main(): Promise<void> {
     void send({ type: 'sample', sample: sampler.take(phase, done, failed) });
 
   /** Once nothing is being handled (every counter back at its resting value). */
-  const sampleAtRest = (phase: 'warm' | 'done') => void worker.idle().then(() => sample(phase), fail);
+  const sampleAtRest = (phase: 'warm' | 'done') => void untilIdle(worker).then(() => sample(phase), fail);
   worker.on('task-succeeded', () => {
     if (++done === args.tasks) sampleAtRest('done');
   });

@@ -1,4 +1,4 @@
-import { ConfigurationError, TransportError } from '@queue/core';
+import { ConfigurationError, TransportError } from '@queue/core/transport';
 
 /**
  * A queue already exists with other arguments than ours (AMQP 406 PRECONDITION_FAILED). Retrying cannot

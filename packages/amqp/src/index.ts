@@ -1,4 +1,4 @@
-import { registerResultBackend, registerTransport, ConfigurationError } from '@queue/core';
+import { registerResultBackend, registerTransport, ConfigurationError } from '@queue/core/transport';
 import { AmqpTransport } from './transport/amqp-transport';
 import { RpcResultBackend } from './result/rpc-result-backend';
 

@@ -11,7 +11,7 @@ import {
   validateSync,
   type ValidationError,
 } from 'class-validator';
-import { ConfigurationError } from '@queue/core';
+import { ConfigurationError } from '@queue/core/transport';
 export type QueueType = 'classic' | 'quorum';
 /** Which broker a (re)connect tries first when several URLs are given. */
 export type FailoverStrategy = 'round-robin' | 'in-order';

@@ -1,4 +1,4 @@
-import { processHolds } from '@queue/core';
+import { processHolds } from '@queue/core/testing';
 import {
   amqpApp,
   BrokerAdmin,

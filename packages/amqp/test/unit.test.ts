@@ -1,4 +1,5 @@
-import { ConfigurationError, States, type StateMessage } from '@queue/core';
+import { ConfigurationError, States } from '@queue/core';
+import type { StateMessage } from '@queue/core/transport';
 import {
   AmqpTransport,
   DELAY_LEVELS,

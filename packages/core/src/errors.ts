@@ -240,3 +240,18 @@ export function isError(value: unknown): value is Error {
       typeof (value as Error).message === 'string')
   );
 }
+
+const CLASS_CHAIN = Symbol.for('queue.classChain');
+
+/** Marks an error rebuilt from another thread with the class names it had there. */
+export function setErrorClassChain(error: Error, chain: readonly string[]): void {
+  Object.defineProperty(error, CLASS_CHAIN, { value: chain, enumerable: false });
+}
+
+/**
+ * The class names an error was made of in another thread (empty for local errors): errors rebuilt from a
+ * worker thread are plain Errors, and `autoretryFor` must still match their original classes by name.
+ */
+export function errorClassChain(error: object): readonly string[] {
+  return (error as { [CLASS_CHAIN]?: string[] })[CLASS_CHAIN] ?? [];
+}

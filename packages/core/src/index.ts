@@ -1,25 +1,42 @@
+/**
+ * `@queue/core`: Celery-class background tasks for TypeScript. This entry is for applications: the App,
+ * tasks, calling them, results and states, errors, logging. Transport and result-backend authors import
+ * `@queue/core/transport`; tests import the in-memory broker from `@queue/core/testing`.
+ *
+ * @example Quick start (runs as is: the in-memory broker is the default)
+ * ```ts
+ * import { App, BaseTask, Task } from '@queue/core';
+ *
+ * const app = new App({ name: 'hello' });
+ * const add = app.task({ name: 'add' }, (a: number, b: number) => a + b);
+ *
+ * @Task({ name: 'reports.build', maxRetries: 3 })
+ * class BuildReport extends BaseTask<[number], string> {
+ *   async run(id: number) {
+ *     await this.updateState('PROGRESS', { percent: 50 });
+ *     return `report-${id}.pdf`;
+ *   }
+ * }
+ *
+ * await app.worker({ concurrency: 4 }).start();
+ * console.log(await (await add.delay(2, 3)).get({ timeout: 5 })); // 5
+ * console.log(await (await BuildReport.delay(7)).get({ timeout: 5 })); // report-7.pdf
+ * await app.close();
+ * ```
+ */
 import 'reflect-metadata';
 
 export { App } from './app/app';
 export type { AppOptions, CompiledAppOptions } from './app/app-options';
-export type { ApplyOptions } from './app/apply-options';
 export { currentApp } from './app/current-app';
-export {
-  registerResultBackend,
-  registerTransport,
-  type ResultBackendContext,
-  type ResultBackendFactory,
-  type TransportContext,
-  type TransportFactory,
-} from './app/plugins';
 
 export {
   BaseTask,
+  type ArgsOf,
   type ExceptionInfo,
+  type ResultOf,
   type RetryOptions,
   type TaskClass,
-  type ArgsOf,
-  type ResultOf,
 } from './task/base-task';
 export { Task, ValidateArgs } from './task/decorator';
 export { sharedTask, type BoundTask, type BoundTaskOptions, type TaskFunction } from './task/function-task';
@@ -30,56 +47,33 @@ export {
   type TaskDefaults,
   type TaskOptions,
 } from './task/options';
+export type { ApplyOptions } from './task/apply-options';
 export type { DeliveryInfo, TaskRequest } from './task/request';
+export type { TaskHost } from './task/task-host';
 
 export { AsyncResult, type GetOptions, type StateChange } from './result/async-result';
-export type { ReplyTarget, ResultBackend } from './result/result-backend';
-export { MemoryResultBackend } from './result/memory-result-backend';
-export { StateListeners } from './result/state-listeners';
 
 export { Worker, type WorkerEvents, type WorkerOptions } from './worker/worker';
-export { processHolds } from './runtime/process-hold';
 export type { ThreadAppModule } from './worker/pools/thread-protocol';
-export { retryDelaySeconds } from './worker/retry-policy';
-
-export type { ConsumeOptions, Consumer, Delivery, PublishOptions, Transport } from './transport/transport';
-export type { ControlChannel, ControlCommand, ControlReply } from './transport/control';
-export type { TaskSnapshot } from './worker/monitor';
-export { MemoryTransport } from './transport/memory/memory-transport';
-export { MemoryBroker, type DeadLetter } from './transport/memory/memory-broker';
 
 export {
-  READY_STATES,
   EXCEPTION_STATES,
+  READY_STATES,
   States,
   type BuiltinState,
   type JsonValue,
-  type MessageProperties,
-  type SerializedError,
-  type StateMessage,
-  type TaskEmbed,
   type TaskEnvelope,
   type TaskState,
-  type WireMessage,
 } from './protocol/message';
-export { decodeTaskMessage, encodeTaskMessage, EMPTY_EMBED, ORIGIN, reprOf } from './protocol/task-codec';
-export {
-  decodeStateMessage,
-  deserializeError,
-  encodeStateMessage,
-  serializeError,
-} from './protocol/result-codec';
-export { DEFAULT_JSON_LIMITS, parseJsonBody, type JsonLimits } from './protocol/json';
 
 export {
   configureLogging,
   getTaskLogger,
-  rootLogger,
   type LogFormat,
+  type Logger,
   type LoggingOptions,
   type LogTransport,
 } from './logging/logger';
-export type { Logger } from 'winston';
 
 export {
   ConfigurationError,
@@ -87,7 +81,6 @@ export {
   Ignore,
   InvalidTaskOptionsError,
   MaxRetriesExceededError,
-  MessageDecodeError,
   NotRegistered,
   QueueError,
   Reject,
@@ -99,6 +92,5 @@ export {
   TimeLimitExceeded,
   TimeoutError,
   TransportError,
-  type MessageRejectReason,
   type ValidationIssue,
 } from './errors';

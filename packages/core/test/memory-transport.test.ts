@@ -1,4 +1,6 @@
-import { App, BaseTask, MemoryTransport, Task, type WireMessage } from '@queue/core';
+import { App, BaseTask, Task } from '@queue/core';
+import type { WireMessage } from '@queue/core/transport';
+import { MemoryTransport } from '@queue/core/testing';
 import { testApp, waitFor } from './helpers';
 
 const log: string[] = [];

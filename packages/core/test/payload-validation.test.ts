@@ -3,14 +3,13 @@ import { IsEmail, IsInt, IsString, Min, ValidateNested } from 'class-validator';
 import {
   App,
   BaseTask,
-  encodeTaskMessage,
-  EMPTY_EMBED,
   RemoteTaskError,
   Task,
   TaskValidationError,
   ValidateArgs,
   type TaskEnvelope,
 } from '@queue/core';
+import { encodeTaskMessage, EMPTY_EMBED } from '@queue/core/transport';
 import { testApp } from './helpers';
 
 class Address {

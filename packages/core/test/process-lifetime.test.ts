@@ -1,4 +1,5 @@
-import { processHolds, TimeoutError } from '@queue/core';
+import { TimeoutError } from '@queue/core';
+import { processHolds } from '@queue/core/testing';
 import { testApp } from './helpers';
 
 /**

@@ -4,6 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { RemoteTaskError, type JsonValue, type TaskEnvelope } from '@queue/core';
 import {
   DEFAULT_JSON_LIMITS,
   decodeStateMessage,
@@ -14,16 +15,13 @@ import {
   encodeTaskMessage,
   MessageDecodeError,
   parseJsonBody,
-  RemoteTaskError,
   serializeError,
   type JsonLimits,
-  type JsonValue,
   type MessageProperties,
   type MessageRejectReason,
   type StateMessage,
-  type TaskEnvelope,
   type WireMessage,
-} from '@queue/core';
+} from '@queue/core/transport';
 
 // ---- fixtures ----
 

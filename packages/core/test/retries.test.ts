@@ -5,9 +5,9 @@ import {
   RemoteTaskError,
   States,
   Task,
-  retryDelaySeconds,
   type StateChange,
 } from '@queue/core';
+import { retryDelaySeconds } from '../src/task/retry-policy';
 import { testApp } from './helpers';
 
 class DbDown extends Error {

@@ -1,4 +1,5 @@
-import { App, BaseTask, Ignore, MemoryTransport, Reject, Task, type MemoryResultBackend } from '@queue/core';
+import { App, BaseTask, Ignore, Reject, Task } from '@queue/core';
+import { MemoryTransport, type MemoryResultBackend } from '@queue/core/testing';
 import { testApp, waitFor } from './helpers';
 
 let runs = 0;

@@ -6,10 +6,10 @@ import {
   Task,
   TaskRevokedError,
   TimeoutError,
-  type MemoryResultBackend,
   type StateChange,
   type Worker,
 } from '@queue/core';
+import type { MemoryResultBackend } from '@queue/core/testing';
 import { testApp } from './helpers';
 
 @Task({ name: 'states.progress' })

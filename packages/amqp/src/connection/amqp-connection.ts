@@ -1,5 +1,5 @@
 import { connect, type ChannelModel } from 'amqplib';
-import { TransportError, type Logger } from '@queue/core';
+import { TransportError, type Logger } from '@queue/core/transport';
 import {
   BrokerAccessRefusedError,
   BrokerBlockedError,

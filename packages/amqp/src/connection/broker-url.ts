@@ -1,5 +1,5 @@
 import type { Options } from 'amqplib';
-import { ConfigurationError } from '@queue/core';
+import { ConfigurationError } from '@queue/core/transport';
 import type { AmqpTlsOptions } from '../options';
 
 /** What amqplib needs to open a connection, read from a Celery-style broker URL. */

@@ -7,7 +7,7 @@ import {
   type ControlReply,
   type JsonValue,
   type Logger,
-} from '@queue/core';
+} from '@queue/core/transport';
 import type { AmqpConnection } from '../connection/amqp-connection';
 import { amqpReplyCode, NOT_FOUND } from '../errors';
 import type { CompiledAmqpOptions } from '../options';

@@ -1,14 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import type { Channel, ConsumeMessage } from 'amqplib';
 import {
+  getTaskLogger,
   decodeStateMessage,
   encodeStateMessage,
-  rootLogger,
   StateListeners,
   type ReplyTarget,
   type ResultBackend,
   type StateMessage,
-} from '@queue/core';
+} from '@queue/core/transport';
 import type { ManagedChannel } from '../connection/managed-channel';
 import { toWireMessage } from '../transport/amqp-delivery';
 import type { AmqpTransport } from '../transport/amqp-transport';
@@ -26,7 +26,7 @@ export class RpcResultBackend implements ResultBackend {
   private readonly listeners = new StateListeners();
   private consumer: ManagedChannel | undefined;
   private ready: Promise<void> | undefined;
-  private readonly logger = rootLogger.child({ logger: 'queue.amqp.rpc' });
+  private readonly logger = getTaskLogger('queue.amqp.rpc');
 
   constructor(private readonly transport: AmqpTransport) {
     this.cache = new StateCache(transport.options.resultCacheSize);

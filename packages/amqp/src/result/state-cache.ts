@@ -1,4 +1,4 @@
-import { READY_STATES, type StateMessage } from '@queue/core';
+import { READY_STATES, type StateMessage } from '@queue/core/transport';
 
 /**
  * The newest state per task id, bounded (least recently updated first out): results can arrive before

@@ -1,5 +1,5 @@
 import type { Channel, ConsumeMessage } from 'amqplib';
-import type { Delivery, WireMessage } from '@queue/core';
+import type { Delivery, WireMessage } from '@queue/core/transport';
 import type { ManagedChannel } from '../connection/managed-channel';
 import { DELIVERY_EXCHANGE, stripDelayPrefix } from '../topology/delayed-delivery';
 

@@ -1,6 +1,6 @@
 import type { Channel, ConfirmChannel, MessageProperties, Options } from 'amqplib';
 import {
-  rootLogger,
+  getTaskLogger,
   TransportError,
   type ConsumeOptions,
   type Consumer,
@@ -9,7 +9,7 @@ import {
   type PublishOptions,
   type Transport,
   type WireMessage,
-} from '@queue/core';
+} from '@queue/core/transport';
 import { AmqpConnection } from '../connection/amqp-connection';
 import { BrokerUnavailableError, PublishTimeoutError } from '../errors';
 import { AmqpControl } from '../control/amqp-control';
@@ -82,7 +82,7 @@ export class AmqpTransport implements Transport {
 
   constructor(url: string, transportOptions: Readonly<Record<string, unknown>> = {}) {
     this.options = compileAmqpOptions(transportOptions);
-    this.logger = rootLogger.child({ logger: 'queue.amqp' });
+    this.logger = getTaskLogger('queue.amqp');
     this.connection = new AmqpConnection(
       parseBrokerUrls(url, this.options),
       {

@@ -1,4 +1,4 @@
-import type { ControlReply } from '@queue/core';
+import type { ControlReply } from '@queue/core/transport';
 import { CliUsageError } from '../cli-error';
 import { clientApp, controlOf, type ClientAppOptions } from '../client-app';
 

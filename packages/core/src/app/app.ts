@@ -1,17 +1,18 @@
 import { randomUUID } from 'node:crypto';
-import type { Logger } from 'winston';
-import { DuplicateTaskError, NotRegistered } from '../errors';
-import { getTaskLogger } from '../logging/logger';
+import { NotRegistered } from '../errors';
+import { getTaskLogger, type Logger } from '../logging/logger';
 import type { JsonLimits } from '../protocol/json';
-import type { JsonValue, TaskEnvelope } from '../protocol/message';
-import { decodeTaskMessage, EMPTY_EMBED, encodeTaskMessage, ORIGIN, reprOf } from '../protocol/task-codec';
+import type { TaskEnvelope } from '../protocol/message';
+import { decodeTaskMessage, encodeTaskMessage, ORIGIN } from '../protocol/task-codec';
 import { AsyncResult } from '../result/async-result';
 import type { ResultBackend } from '../result/result-backend';
 import { MemoryResultBackend } from '../result/memory-result-backend';
-import { bindArguments, parameterNames } from '../task/arguments';
+import { validateApplyOptions, type ApplyOptions } from '../task/apply-options';
+import { bindArguments } from '../task/arguments';
 import type { BaseTask, TaskClass } from '../task/base-task';
-import { bindTask, bindingOf } from '../task/binding';
-import { sharedTasks, TaskRegistry, type TaskDefinition } from '../task/definition';
+import { bindingOf } from '../task/binding';
+import { TaskCatalog } from '../task/catalog';
+import { buildOutgoingTask } from '../task/envelope';
 import {
   functionDefinition,
   taskFunction,
@@ -19,26 +20,22 @@ import {
   type BoundTaskOptions,
   type TaskFunction,
 } from '../task/function-task';
-import { compileTaskOptions, optionFieldsOf, TASK_OPTION_KEYS, type TaskOptions } from '../task/options';
-import { validateArguments, validatedParameterTypes } from '../task/payload-validation';
+import type { TaskOptions } from '../task/options';
+import { validateArguments } from '../task/payload-validation';
 import { directRequest, runContext, type RunContext } from '../task/request';
+import { pushHost, removeHost, setCurrentHost, type TaskHost } from '../task/task-host';
+import { createResultBackend, createTransport } from '../transport/registry';
+import '../transport/memory/register';
 import type { Transport } from '../transport/transport';
-import { executeTask, type ExecutionHost, type Outcome } from '../worker/execution';
 import { inProcessRunner } from '../worker/pools/task-runner';
+import { executeTask, type ExecutionHost, type Outcome } from '../worker/run/execute';
+import { RunReport } from '../worker/run/run-report';
 import { Worker, type WorkerOptions } from '../worker/worker';
-import { validateApplyOptions, type ApplyOptions } from './apply-options';
 import { compileAppOptions, type AppOptions, type CompiledAppOptions } from './app-options';
-import { pushApp, removeApp, setCurrentApp } from './current-app';
-import { createResultBackend, createTransport } from './plugins';
-import './memory-plugins';
 
 const NEVER_ABORTED = new AbortController().signal;
 /** Eager mode runs retries inline; this bounds a task that retries without end. */
 const EAGER_MAX_ATTEMPTS = 1000;
-
-function iso(ms: number): string {
-  return new Date(ms).toISOString();
-}
 
 /**
  * The application: configuration, the task registry, sending tasks, results and workers.
@@ -52,13 +49,12 @@ function iso(ms: number): string {
  * console.log(await result.get({ timeout: 5 }));      // 5
  * ```
  */
-export class App {
+export class App implements TaskHost {
   readonly conf: CompiledAppOptions;
   readonly transport: Transport;
   readonly backend: ResultBackend;
   readonly jsonLimits: JsonLimits;
-  private readonly ownTasks = new TaskRegistry();
-  private readonly instances = new Map<TaskDefinition, BaseTask>();
+  private readonly tasks: TaskCatalog;
   private readonly revoked = new Set<string>();
   private readonly workers = new Set<Worker>();
   private readonly logger: Logger;
@@ -76,7 +72,8 @@ export class App {
           options: this.conf.transportOptions,
         });
     this.logger = getTaskLogger('queue.app');
-    if (this.conf.setAsCurrent) pushApp(this);
+    this.tasks = new TaskCatalog(this, this.conf.taskDefaults);
+    if (this.conf.setAsCurrent) pushHost(this);
   }
 
   get name(): string {
@@ -89,7 +86,7 @@ export class App {
 
   /** Makes this App the one that class tasks and shared tasks use. */
   setAsCurrent(): this {
-    setCurrentApp(this);
+    setCurrentHost(this);
     return this;
   }
 
@@ -114,63 +111,23 @@ export class App {
   ): TaskFunction<TArgs, TReturn> {
     const [options, fn] = typeof optionsOrFn === 'function' ? [{}, optionsOrFn] : [optionsOrFn, maybeFn!];
     const definition = functionDefinition(options, fn);
-    const shared = sharedTasks.get(definition.name);
-    if (shared && shared.source !== fn) throw new DuplicateTaskError(definition.name);
-    this.ownTasks.add(definition);
-    this.instanceOf(definition); // validate options with this App's defaults now, not at first use
+    this.tasks.define(definition);
     return taskFunction<TArgs, TReturn>(definition, () => this);
-  }
-
-  private definitionOf(name: string): TaskDefinition | undefined {
-    return this.ownTasks.get(name) ?? sharedTasks.get(name);
   }
 
   /** Names of every task this App can run (its own and the shared ones). */
   get taskNames(): string[] {
-    return [...new Set([...this.ownTasks.names(), ...sharedTasks.names()])].sort();
+    return this.tasks.names();
   }
 
   /** The instance of a registered task, or undefined. */
   findTask(name: string): BaseTask | undefined {
-    const definition = this.definitionOf(name);
-    return definition && this.instanceOf(definition);
+    return this.tasks.find(name);
   }
 
   /** The instance of a registered task (by name, or by its `@Task` class). @throws NotRegistered */
   getTask<T extends BaseTask>(ref: string | TaskClass<T>): T {
-    const definition =
-      typeof ref === 'string'
-        ? this.definitionOf(ref)
-        : (sharedTasks.findBySource(ref) ?? this.ownTasks.findBySource(ref));
-    if (!definition)
-      throw new NotRegistered(typeof ref === 'string' ? ref : `${ref.name} (decorate the class with @Task)`);
-    return this.instanceOf(definition) as T;
-  }
-
-  /** One instance per task per App, with options compiled against this App's defaults. */
-  private instanceOf(definition: TaskDefinition): BaseTask {
-    const existing = this.instances.get(definition);
-    if (existing) return existing;
-    const instance = definition.create();
-    const options = compileTaskOptions(
-      definition.owner,
-      definition.explicitOptions,
-      optionFieldsOf(instance),
-      this.conf.taskDefaults,
-      definition.name,
-    );
-    for (const key of TASK_OPTION_KEYS) (instance as unknown as Record<string, unknown>)[key] = options[key];
-    const names = parameterNames(definition.body);
-    bindTask(instance, {
-      app: this,
-      options,
-      parameterNames: definition.skipsFirstParameter ? names.slice(1) : names,
-      parameterTypes: definition.prototypeForValidation
-        ? validatedParameterTypes(definition.prototypeForValidation)
-        : [],
-    });
-    this.instances.set(definition, instance);
-    return instance;
+    return this.tasks.get(ref);
   }
 
   // ---- calling tasks ----
@@ -190,68 +147,32 @@ export class App {
     const task = typeof ref === 'string' ? this.findTask(ref) : this.getTask(ref);
     const name = typeof ref === 'string' ? ref : task!.options.name;
     validateApplyOptions(name, options);
-    const args = (options.args ?? []) as JsonValue[];
-    const kwargs = (options.kwargs ?? {}) as Record<string, JsonValue>;
-    if (task) {
-      const binding = bindingOf(task);
-      if (binding.parameterTypes.some(Boolean)) {
-        await validateArguments(
-          name,
-          binding.parameterTypes,
-          bindArguments(name, binding.parameterNames, args, kwargs),
-        );
-      }
-    }
-    const id = options.taskId ?? randomUUID();
-    const now = Date.now();
-    const eta = options.eta
-      ? options.eta.toISOString()
-      : options.countdown
-        ? iso(now + options.countdown * 1000)
-        : null;
-    const expires =
-      typeof options.expires === 'number'
-        ? iso(now + options.expires * 1000)
-        : (options.expires?.toISOString() ?? null);
-    const parent = runContext.getStore();
-    const fromRun = parent && !parent.request.calledDirectly ? parent.request : undefined;
-    const envelope: TaskEnvelope = {
-      id,
-      task: name,
-      args,
-      kwargs,
-      embed: EMPTY_EMBED,
-      retries: 0,
-      eta,
-      expires,
-      timelimit: [null, null],
-      rootId: fromRun?.rootId ?? id,
-      parentId: fromRun?.id ?? null,
-      group: null,
-      groupIndex: null,
-      shadow: null,
-      argsrepr: reprOf(args),
-      kwargsrepr: reprOf(kwargs),
-      origin: ORIGIN,
-      ignoreResult: task?.options.ignoreResult ?? false,
-      lang: 'py',
-      replyTo: '',
-      correlationId: id,
-      priority: options.priority ?? task?.options.priority ?? 0,
-      extraHeaders: options.headers ?? {},
-    };
+    if (task) await this.validatePayload(task, name, options);
+    const { envelope, queue, delayMs } = buildOutgoingTask({
+      name,
+      id: options.taskId ?? randomUUID(),
+      options,
+      task: task?.options,
+      defaultQueue: this.defaultQueue,
+      parent: runContext.getStore()?.request,
+      now: Date.now(),
+    });
     if (this.conf.taskAlwaysEager) {
       if (!task) throw new NotRegistered(name);
       return this.runEagerly<T>(task, envelope);
     }
     await this.connect();
     envelope.replyTo = await this.backend.replyTo();
-    const queue = options.queue ?? task?.options.queue ?? this.defaultQueue;
-    await this.transport.publish(encodeTaskMessage(envelope), {
-      queue,
-      delayMs: eta ? Math.max(0, Date.parse(eta) - now) : 0,
-    });
-    return new AsyncResult<T>(id, this.backend);
+    await this.transport.publish(encodeTaskMessage(envelope), { queue, delayMs });
+    return new AsyncResult<T>(envelope.id, this.backend);
+  }
+
+  /** Arguments checked against the task's class-validator parameter types before anything is sent. */
+  private async validatePayload(task: BaseTask, name: string, options: ApplyOptions): Promise<void> {
+    const binding = bindingOf(task);
+    if (!binding.parameterTypes.some(Boolean)) return;
+    const positional = bindArguments(name, binding.parameterNames, options.args ?? [], options.kwargs ?? {});
+    await validateArguments(name, binding.parameterTypes, positional);
   }
 
   /** Runs a task body in this process as a plain call (Celery's `task()`): no message, no stored state. */
@@ -278,7 +199,9 @@ export class App {
     let current: TaskEnvelope | undefined = decodeTaskMessage(encodeTaskMessage(envelope), this.jsonLimits);
     let outcome: Outcome | undefined;
     for (let attempt = 0; current && attempt < EAGER_MAX_ATTEMPTS; attempt++) {
-      outcome = await executeTask(task, current, null, host);
+      const ignored = task.options.ignoreResult || current.ignoreResult;
+      const report = new RunReport(this.backend, current, ignored);
+      outcome = await executeTask({ task, envelope: current, delivery: null, report }, host);
       current = retries.shift();
     }
     if (this.conf.taskEagerPropagates && outcome?.kind === 'failure') throw outcome.error;
@@ -321,7 +244,7 @@ export class App {
   async close({ timeoutMs = 30_000 }: { timeoutMs?: number } = {}): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    removeApp(this);
+    removeHost(this);
     await Promise.all([...this.workers].map((worker) => worker.stop({ timeoutMs })));
     await this.backend.close();
     await this.transport.close();

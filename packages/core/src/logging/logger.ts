@@ -1,5 +1,18 @@
-import winston, { type Logger } from 'winston';
+import winston from 'winston';
 import { runContext } from '../task/request';
+
+/**
+ * What the framework and task code log through. winston implements it (and a winston logger can be
+ * assigned wherever one is expected); the type is ours so that no user code depends on winston's types.
+ */
+export interface Logger {
+  error(message: string, meta?: Record<string, unknown>): void;
+  warn(message: string, meta?: Record<string, unknown>): void;
+  info(message: string, meta?: Record<string, unknown>): void;
+  debug(message: string, meta?: Record<string, unknown>): void;
+  /** A logger that adds `meta` to every line. */
+  child(meta: Record<string, unknown>): Logger;
+}
 
 /** Adds the running task's name and id to every line logged inside a run, whatever logger logs it. */
 const taskContext = winston.format((info) => {
@@ -53,8 +66,8 @@ function settings(options: LoggingOptions): winston.LoggerOptions {
   };
 }
 
-/** The root of every framework and task logger. */
-export const rootLogger: Logger = winston.createLogger(settings({}));
+/** The root of every framework and task logger (winston). */
+const rootLogger = winston.createLogger(settings({}));
 
 /** Reconfigures logging for the whole process (task loggers already handed out follow). */
 export function configureLogging(options: LoggingOptions): void {
@@ -62,8 +75,8 @@ export function configureLogging(options: LoggingOptions): void {
 }
 
 /**
- * A winston logger for task code (Celery's `get_task_logger`); lines logged during a run carry `taskName`
- * and `taskId`.
+ * A logger for task code (Celery's `get_task_logger`); lines logged during a run carry `taskName` and
+ * `taskId`. Transports and backends name theirs the same way (`getTaskLogger('queue.amqp')`).
  */
 export function getTaskLogger(name: string): Logger {
   return rootLogger.child({ logger: name });

@@ -1,14 +1,12 @@
 import { setTimeout as sleepFor } from 'node:timers/promises';
-import type { Logger } from 'winston';
-import type { App } from '../app/app';
-import { currentApp } from '../app/current-app';
-import type { ApplyOptions } from '../app/apply-options';
-import { MaxRetriesExceededError, QueueError, Retry } from '../errors';
-import { getTaskLogger } from '../logging/logger';
+import { MaxRetriesExceededError, Retry } from '../errors';
+import { getTaskLogger, type Logger } from '../logging/logger';
 import type { TaskState } from '../protocol/message';
 import type { AsyncResult } from '../result/async-result';
-import { retryDelaySeconds } from '../worker/retry-policy';
+import type { ApplyOptions } from './apply-options';
 import { bindingOf } from './binding';
+import { retryDelaySeconds } from './retry-policy';
+import { requireHost, type TaskHost } from './task-host';
 import type { CompiledTaskOptions, TaskOptions } from './options';
 import { directRequest, runContext, type TaskRequest } from './request';
 
@@ -109,9 +107,9 @@ export abstract class BaseTask<TArgs extends unknown[] = unknown[], TResult = un
     _einfo: ExceptionInfo | null,
   ): void | Promise<void> {}
 
-  /** The App this instance is registered in. */
-  get app(): App {
-    return bindingOf(this).app;
+  /** The App this instance is registered in (to send other tasks: `this.app.sendTask(...)`). */
+  get app(): TaskHost {
+    return bindingOf(this).host;
   }
 
   /** Effective options (after decorator > fields > App defaults). */
@@ -129,7 +127,7 @@ export abstract class BaseTask<TArgs extends unknown[] = unknown[], TResult = un
     return runContext.getStore()?.signal ?? NEVER_ABORTED;
   }
 
-  /** A winston logger named after the class; lines logged during a run carry the task name and id. */
+  /** A logger named after the class; lines logged during a run carry the task name and id. */
   get logger(): Logger {
     return (this.ownLogger ??= getTaskLogger(this.constructor.name));
   }
@@ -182,7 +180,7 @@ export abstract class BaseTask<TArgs extends unknown[] = unknown[], TResult = un
     this: new () => T,
     ...args: ArgsOf<T>
   ): Promise<AsyncResult<Awaited<ResultOf<T>>>> {
-    return appFor(this).applyTask<Awaited<ResultOf<T>>>(this as unknown as TaskClass, { args });
+    return hostFor(this).applyTask<Awaited<ResultOf<T>>>(this as unknown as TaskClass, { args });
   }
 
   /** Sends the task with full control (kwargs, id, countdown/eta, expires, queue, priority, headers). */
@@ -190,22 +188,16 @@ export abstract class BaseTask<TArgs extends unknown[] = unknown[], TResult = un
     this: new () => T,
     options: ApplyOptions<ArgsOf<T>> = {},
   ): Promise<AsyncResult<Awaited<ResultOf<T>>>> {
-    return appFor(this).applyTask<Awaited<ResultOf<T>>>(this as unknown as TaskClass, options);
+    return hostFor(this).applyTask<Awaited<ResultOf<T>>>(this as unknown as TaskClass, options);
   }
 
   /** Runs the task body right here, in this process, as a plain call (Celery's `task()`); nothing is sent. */
   static runLocal<T extends AnyTask>(this: new () => T, ...args: ArgsOf<T>): Promise<Awaited<ResultOf<T>>> {
-    const app = appFor(this);
-    return app.runLocal(app.getTask(this as unknown as TaskClass), args) as Promise<Awaited<ResultOf<T>>>;
+    const host = hostFor(this);
+    return host.runLocal(host.getTask(this as unknown as TaskClass), args) as Promise<Awaited<ResultOf<T>>>;
   }
 }
 
-function appFor(cls: { name: string }): App {
-  const app = currentApp();
-  if (!app) {
-    throw new QueueError(
-      `No App: create one with \`new App({ name })\` before calling ${cls.name}.delay/applyAsync/runLocal`,
-    );
-  }
-  return app;
+function hostFor(cls: { name: string }): TaskHost {
+  return requireHost(`calling ${cls.name}.delay/applyAsync/runLocal`);
 }

@@ -1,11 +1,11 @@
-import type { App } from '../app/app';
 import { QueueError } from '../errors';
 import type { CompiledTaskOptions } from './options';
 import type { validatedParameterTypes } from './payload-validation';
+import type { TaskHost } from './task-host';
 
 /** What a task instance knows once an App has registered it. */
 export interface TaskBinding {
-  readonly app: App;
+  readonly host: TaskHost;
   readonly options: CompiledTaskOptions;
   /** Parameter names of the body (for keyword arguments). */
   readonly parameterNames: readonly (string | undefined)[];

@@ -1,9 +1,6 @@
-import 'reflect-metadata';
 import type { BaseTask, TaskClass } from './base-task';
 import { sharedTasks, type TaskDefinition } from './definition';
 import { compileTaskOptions, optionFieldsOf, validateTaskOptions, type TaskOptions } from './options';
-
-export const TASK_OPTIONS_METADATA = 'queue:task-options';
 
 /**
  * Registers a `BaseTask` subclass as a task in every App, with options that take precedence over its fields.
@@ -22,7 +19,6 @@ export function Task(options: TaskOptions = {}) {
       // A constructor that needs its environment is checked again when an App creates the instance.
     }
     compileTaskOptions(owner, options, fields, {}, owner);
-    Reflect.defineMetadata(TASK_OPTIONS_METADATA, options, target);
     sharedTasks.add(classDefinition(target as unknown as TaskClass, options, fields.name));
   };
 }

@@ -1,11 +1,10 @@
-import type { App } from '../app/app';
-import type { ApplyOptions } from '../app/apply-options';
-import { currentApp } from '../app/current-app';
-import { InvalidTaskOptionsError, QueueError } from '../errors';
+import { InvalidTaskOptionsError } from '../errors';
 import type { AsyncResult } from '../result/async-result';
+import type { ApplyOptions } from './apply-options';
 import { BaseTask } from './base-task';
 import { sharedTasks, type TaskDefinition } from './definition';
 import { validateTaskOptions, type TaskOptions } from './options';
+import { requireHost, type TaskHost } from './task-host';
 
 /** The task object a bound function task receives first (Celery's `self`). */
 export type BoundTask = BaseTask<unknown[], unknown>;
@@ -65,17 +64,17 @@ export function functionDefinition(options: TaskOptions, fn: Body): TaskDefiniti
 /** Wraps a definition into the callable returned by `app.task` / `sharedTask`. */
 export function taskFunction<TArgs extends unknown[], TReturn>(
   definition: TaskDefinition,
-  resolveApp: () => App,
+  resolveHost: () => TaskHost,
 ): TaskFunction<TArgs, TReturn> {
   const call = (...args: TArgs) => {
-    const app = resolveApp();
-    return app.runLocal(app.getTask(definition.name), args) as Promise<Awaited<TReturn>>;
+    const host = resolveHost();
+    return host.runLocal(host.getTask(definition.name), args) as Promise<Awaited<TReturn>>;
   };
   return Object.assign(call, {
     taskName: definition.name,
-    delay: (...args: TArgs) => resolveApp().applyTask<Awaited<TReturn>>(definition.name, { args }),
+    delay: (...args: TArgs) => resolveHost().applyTask<Awaited<TReturn>>(definition.name, { args }),
     applyAsync: (options: ApplyOptions<TArgs> = {}) =>
-      resolveApp().applyTask<Awaited<TReturn>>(definition.name, options),
+      resolveHost().applyTask<Awaited<TReturn>>(definition.name, options),
   });
 }
 
@@ -99,12 +98,5 @@ export function sharedTask<TArgs extends unknown[], TReturn>(
 ): TaskFunction<TArgs, TReturn> {
   const definition = functionDefinition(options, fn);
   sharedTasks.add(definition);
-  return taskFunction<TArgs, TReturn>(definition, () => {
-    const app = currentApp();
-    if (!app)
-      throw new QueueError(
-        `No App: create one with \`new App({ name })\` before using task ${definition.name}`,
-      );
-    return app;
-  });
+  return taskFunction<TArgs, TReturn>(definition, () => requireHost(`using task ${definition.name}`));
 }

@@ -1,7 +1,7 @@
 import type { JsonValue, TaskEnvelope } from '../protocol/message';
 
 /** What a worker knows about one task, for `queue status` and `queue inspect`. */
-export interface TaskSnapshot {
+export interface TrackedTask {
   id: string;
   name: string;
   /** RECEIVED (reserved, waiting for a slot), STARTED, or the outcome once finished. */
@@ -18,8 +18,8 @@ export interface TaskSnapshot {
  * that remote control can answer "what are you doing" and "what became of task X".
  */
 export class WorkerMonitor {
-  private readonly current = new Map<string, TaskSnapshot>();
-  private readonly finished = new Map<string, TaskSnapshot>();
+  private readonly current = new Map<string, TrackedTask>();
+  private readonly finished = new Map<string, TrackedTask>();
   readonly counts: Record<string, number> = {};
 
   constructor(private readonly remember = 1000) {}
@@ -58,11 +58,11 @@ export class WorkerMonitor {
     this.counts[envelope.task] = (this.counts[envelope.task] ?? 0) + 1;
   }
 
-  inState(state: string): TaskSnapshot[] {
+  inState(state: string): TrackedTask[] {
     return [...this.current.values()].filter((snapshot) => snapshot.state === state);
   }
 
-  find(id: string): TaskSnapshot | undefined {
+  find(id: string): TrackedTask | undefined {
     return this.current.get(id) ?? this.finished.get(id);
   }
 }

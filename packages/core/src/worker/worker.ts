@@ -1,24 +1,22 @@
 import { EventEmitter } from 'node:events';
 import { hostname as osHostname } from 'node:os';
-import type { Logger } from 'winston';
 import type { App } from '../app/app';
-import { ConfigurationError, MessageDecodeError, NotRegistered, TaskRevokedError } from '../errors';
-import { getTaskLogger } from '../logging/logger';
-import { States, type JsonValue, type TaskEnvelope } from '../protocol/message';
-import { serializeError } from '../protocol/result-codec';
-import { decodeTaskMessage, encodeTaskMessage, reprOf } from '../protocol/task-codec';
+import { ConfigurationError } from '../errors';
+import { getTaskLogger, type Logger } from '../logging/logger';
+import { States, type TaskEnvelope } from '../protocol/message';
+import { encodeTaskMessage } from '../protocol/task-codec';
 import { holdProcess } from '../runtime/process-hold';
-import type { ResultBackend } from '../result/result-backend';
 import type { BaseTask } from '../task/base-task';
-import type { DeliveryInfo } from '../task/request';
 import type { Consumer, Delivery } from '../transport/transport';
-import { executeTask, type ExecutionHost, type Outcome } from './execution';
 import { inProcessRunner, type TaskRunner } from './pools/task-runner';
 import { ThreadPoolRunner } from './pools/thread-pool';
 import type { ThreadAppModule } from './pools/thread-protocol';
 import { Semaphore } from './semaphore';
 import { WorkerMonitor } from './monitor';
 import { answerControl } from './remote-control';
+import { admit } from './run/admission';
+import { executeTask, type ExecutionHost, type Outcome } from './run/execute';
+import { RunReport } from './run/run-report';
 
 export interface WorkerOptions {
   /** Queues to consume. @default [app.defaultQueue] */
@@ -56,8 +54,11 @@ export interface WorkerEvents {
 type State = 'idle' | 'running' | 'stopping' | 'stopped';
 
 /**
- * Consumes task messages and runs them (the async pool: many concurrent runs in this event loop, suited to
- * I/O-bound work; synchronous CPU-bound code blocks it and cannot be stopped at its hard time limit).
+ * Consumes task messages and runs each through one pipeline: admit (decode, revoked, ETA) → run (the body
+ * in the pool, with its limits) → decide (success, retry, failure) → report (the result backend) → settle
+ * (ack, requeue or dead-letter). Bodies run in the `async` pool (this event loop: I/O-bound work; CPU-bound
+ * code blocks it and cannot be stopped at its hard time limit) or the `threads` pool (one worker thread per
+ * unit of concurrency, terminated at the hard time limit).
  */
 export class Worker extends EventEmitter<WorkerEvents> {
   readonly hostname: string;
@@ -179,11 +180,6 @@ export class Worker extends EventEmitter<WorkerEvents> {
     this.releaseProcess?.();
   }
 
-  /** Resolves when no message is being handled (useful in tests). */
-  async idle(): Promise<void> {
-    while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight]);
-  }
-
   private track(work: Promise<void>): void {
     this.inFlight.add(work);
     void work.finally(() => this.inFlight.delete(work));
@@ -205,19 +201,14 @@ export class Worker extends EventEmitter<WorkerEvents> {
   }
 
   private async handle(delivery: Delivery): Promise<void> {
-    let envelope: TaskEnvelope;
-    try {
-      envelope = decodeTaskMessage(delivery.message, this.app.jsonLimits);
-    } catch (error) {
-      const reason = error instanceof MessageDecodeError ? error.reason : 'invalid-body';
-      this.deadLetter(delivery, reason, (error as Error).message);
+    const admission = admit(delivery.message, this.app, this.etaHoldMs, Date.now());
+    if (admission.kind === 'undecodable') {
+      this.deadLetter(delivery, admission.reason, admission.detail);
       return;
     }
-    const backend = this.app.backend;
-    const target = { taskId: envelope.id, replyTo: envelope.replyTo, correlationId: envelope.correlationId };
-    const task = this.app.findTask(envelope.task);
-    if (!task) {
-      await this.reportQuietly(backend, target, envelope, States.FAILURE, new NotRegistered(envelope.task));
+    const { envelope } = admission;
+    if (admission.kind === 'unknown-task') {
+      await this.quietly(new RunReport(this.app.backend, envelope, false).unknownTask(), envelope);
       this.deadLetter(
         delivery,
         'unknown-task',
@@ -226,53 +217,36 @@ export class Worker extends EventEmitter<WorkerEvents> {
       return;
     }
     this.emit('task-received', envelope);
-    const ignoreResult = task.options.ignoreResult || envelope.ignoreResult;
-    const revokedReason =
-      envelope.expires !== null && Date.parse(envelope.expires) <= Date.now()
-        ? 'expired'
-        : this.app.isRevoked(envelope.id)
-          ? 'revoked'
-          : undefined;
-    if (revokedReason) {
-      if (!ignoreResult) {
-        await this.reportQuietly(
-          backend,
-          target,
-          envelope,
-          States.REVOKED,
-          new TaskRevokedError(revokedReason),
-        );
-      }
-      this.logger.info(`discarding ${envelope.task}[${envelope.id}]: ${revokedReason}`);
+    const { task } = admission;
+    const ignored = task.options.ignoreResult || envelope.ignoreResult;
+    const report = new RunReport(this.app.backend, envelope, ignored);
+    if (admission.kind === 'revoked') {
+      await this.quietly(report.revoked(admission.reason), envelope);
+      this.logger.info(`discarding ${envelope.task}[${envelope.id}]: ${admission.reason}`);
       delivery.ack();
-      this.emit('task-revoked', envelope, revokedReason);
+      this.emit('task-revoked', envelope, admission.reason);
       return;
     }
-    if (envelope.eta !== null) {
-      const wait = Date.parse(envelope.eta) - Date.now();
-      if (wait > this.etaHoldMs) {
-        await this.deferToBroker(delivery, envelope, wait);
-        return;
-      }
-      if (wait > 0) await this.hold(wait);
-      if (this.state !== 'running') return; // stopping: the unsettled message returns to the queue
+    if (admission.kind === 'defer') {
+      await this.deferToBroker(delivery, envelope, admission.waitMs);
+      return;
     }
-    if (task.options.trackReceived && !ignoreResult) {
-      await this.reportQuietly(backend, target, envelope, States.RECEIVED, null);
-    }
+    if (admission.holdMs > 0) await this.hold(admission.holdMs);
+    if (this.state !== 'running') return; // stopping: the unsettled message returns to the queue
+    if (task.options.trackReceived) await this.quietly(report.received(), envelope);
     await this.slots.acquire();
     try {
       if (this.state !== 'running') return; // warm stop: not started, so it stays unsettled and returns to its queue
       if (!task.options.acksLate) delivery.ack();
       this.emit('task-started', envelope);
-      const deliveryInfo: DeliveryInfo = {
+      const delivered = {
         exchange: delivery.exchange,
         routingKey: delivery.routingKey,
         queue: delivery.queue,
         redelivered: delivery.redelivered,
         priority: envelope.priority,
       };
-      const outcome = await executeTask(task, envelope, deliveryInfo, this.host).catch(
+      const outcome = await executeTask({ task, envelope, delivery: delivered, report }, this.host).catch(
         (error: unknown): Outcome => ({ kind: 'requeue', error: error as Error }),
       );
       this.settle(delivery, task, envelope, outcome);
@@ -359,24 +333,13 @@ export class Worker extends EventEmitter<WorkerEvents> {
     });
   }
 
-  private async reportQuietly(
-    backend: ResultBackend,
-    target: { taskId: string; replyTo: string; correlationId: string },
-    envelope: TaskEnvelope,
-    state: string,
-    error: Error | null,
-  ): Promise<void> {
+  /** A report before or beside the run (RECEIVED, REVOKED, unknown task): its failure is logged, not fatal. */
+  private async quietly(report: Promise<void>, envelope: TaskEnvelope): Promise<void> {
     try {
-      await backend.report(target, {
-        taskId: envelope.id,
-        state,
-        result: error ? (serializeError(error) as unknown as JsonValue) : null,
-        traceback: null,
-        children: null,
-      });
-    } catch (reportError) {
+      await report;
+    } catch (error) {
       this.logger.error(
-        `could not report ${state} for ${envelope.task}[${envelope.id}] (${reprOf(envelope.args)}): ${(reportError as Error).message}`,
+        `could not report a state of ${envelope.task}[${envelope.id}] (${envelope.argsrepr}): ${(error as Error).message}`,
       );
     }
   }

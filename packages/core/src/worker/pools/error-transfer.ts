@@ -2,6 +2,7 @@ import {
   Ignore,
   isError,
   Reject,
+  setErrorClassChain,
   Retry,
   SoftTimeLimitExceeded,
   TaskValidationError,
@@ -21,8 +22,6 @@ export interface TransferredError {
   issues?: readonly ValidationIssue[];
   seconds?: number;
 }
-
-const CLASS_CHAIN = Symbol.for('queue.classChain');
 
 function classChainOf(error: object): string[] {
   const chain: string[] = [];
@@ -73,11 +72,6 @@ export function rebuildError(data: TransferredError, taskName: string): Error {
     error.name = data.name;
   }
   if (data.stack) error.stack = data.stack;
-  Object.defineProperty(error, CLASS_CHAIN, { value: data.classChain, enumerable: false });
+  setErrorClassChain(error, data.classChain);
   return error;
-}
-
-/** The class names an error was made of in another thread (empty for local errors). */
-export function transferredClassChain(error: object): readonly string[] {
-  return (error as { [CLASS_CHAIN]?: string[] })[CLASS_CHAIN] ?? [];
 }

@@ -1,7 +1,7 @@
-import { MemoryResultBackend } from '../result/memory-result-backend';
-import type { MemoryBroker } from '../transport/memory/memory-broker';
-import { MemoryTransport } from '../transport/memory/memory-transport';
-import { registerResultBackend, registerTransport } from './plugins';
+import { MemoryResultBackend } from '../../result/memory-result-backend';
+import { registerResultBackend, registerTransport } from '../registry';
+import type { MemoryBroker } from './memory-broker';
+import { MemoryTransport } from './memory-transport';
 
 /** The result store that goes with a memory broker, so Apps sharing `memory://name` share results too. */
 const storeOfBroker = new WeakMap<MemoryBroker, MemoryResultBackend>();

@@ -1,7 +1,7 @@
 import { dirname } from 'node:path';
 import { ConfigurationError } from '../errors';
 import type { ResultBackend } from '../result/result-backend';
-import type { Transport } from '../transport/transport';
+import type { Transport } from './transport';
 
 /** Everything a transport factory may use. */
 export interface TransportContext {

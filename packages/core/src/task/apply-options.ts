@@ -13,7 +13,7 @@ import {
   validateSync,
 } from 'class-validator';
 import { ConfigurationError, describeIssues } from '../errors';
-import { toIssues } from '../task/options';
+import { toIssues } from './options';
 
 /** Options of one call: `applyAsync({...})`, `app.sendTask(name, args, kwargs, {...})`. */
 export interface ApplyOptions<TArgs extends unknown[] = unknown[]> {

@@ -1,0 +1,56 @@
+import { QueueError } from '../errors';
+import type { AsyncResult } from '../result/async-result';
+import type { ApplyOptions } from './apply-options';
+import type { BaseTask, TaskClass } from './base-task';
+
+/**
+ * What a task needs from the App it is registered in: find tasks, send them, run them here. `App`
+ * implements it; tasks know only this, so that they sit below the App and not beside it.
+ */
+export interface TaskHost {
+  /** The App's name. */
+  readonly name: string;
+  /** The instance of a registered task (by name, or by its `@Task` class). @throws NotRegistered */
+  getTask<T extends BaseTask>(ref: string | TaskClass<T>): T;
+  /** Sends a task of this App (by name or class) with the given call options. */
+  applyTask<T>(ref: string | TaskClass, options: ApplyOptions): Promise<AsyncResult<T>>;
+  /** Sends a task known only by name (it may live in another service, even a Python Celery worker). */
+  sendTask<T = unknown>(
+    name: string,
+    args?: unknown[],
+    kwargs?: Record<string, unknown>,
+    options?: Omit<ApplyOptions, 'args' | 'kwargs'>,
+  ): Promise<AsyncResult<T>>;
+  /** Runs a task body in this process as a plain call (Celery's `task()`): no message, no stored state. */
+  runLocal(task: BaseTask, args: readonly unknown[]): Promise<unknown>;
+}
+
+/** Hosts that are open, newest last: the newest is the current one (as Celery's `current_app`). */
+const openHosts: TaskHost[] = [];
+
+export function pushHost(host: TaskHost): void {
+  openHosts.push(host);
+}
+
+export function removeHost(host: TaskHost): void {
+  const index = openHosts.lastIndexOf(host);
+  if (index !== -1) openHosts.splice(index, 1);
+}
+
+/** Makes `host` the one that class tasks and shared tasks send through. */
+export function setCurrentHost(host: TaskHost): void {
+  removeHost(host);
+  openHosts.push(host);
+}
+
+/** The host used by `Cls.delay()`/`sharedTask` calls: the most recently opened (or made current) one. */
+export function currentHost(): TaskHost | undefined {
+  return openHosts[openHosts.length - 1];
+}
+
+/** The current host, or an error saying how to get one. */
+export function requireHost(what: string): TaskHost {
+  const host = currentHost();
+  if (!host) throw new QueueError(`No App: create one with \`new App({ name })\` before ${what}`);
+  return host;
+}

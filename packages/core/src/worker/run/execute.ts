@@ -1,0 +1,172 @@
+import { Ignore, isError, Reject } from '../../errors';
+import type { Logger } from '../../logging/logger';
+import type { TaskEnvelope } from '../../protocol/message';
+import type { ResultBackend } from '../../result/result-backend';
+import { bindArguments } from '../../task/arguments';
+import type { BaseTask } from '../../task/base-task';
+import { bindingOf, type TaskBinding } from '../../task/binding';
+import { validateArguments } from '../../task/payload-validation';
+import { runContext, type DeliveryInfo, type RunContext, type TaskRequest } from '../../task/request';
+import { decideRetry } from '../../task/retry-policy';
+import type { TaskRunner } from '../pools/task-runner';
+import { RunHooks } from './hooks';
+import { toJson, type RunReport } from './run-report';
+import { abortReason, withTimeLimits } from './time-limits';
+
+/** What one run ended in; the worker settles the message accordingly. */
+export type Outcome =
+  | { kind: 'success'; value: unknown }
+  | { kind: 'failure'; error: Error }
+  | { kind: 'retry' }
+  | { kind: 'ignored' }
+  | { kind: 'rejected'; reason: string; requeue: boolean }
+  /** The outcome could not be recorded (e.g. a retry could not be sent): give the message back. */
+  | { kind: 'requeue'; error: Error };
+
+/** What an execution needs from its worker (or from eager mode). */
+export interface ExecutionHost {
+  readonly backend: ResultBackend;
+  readonly hostname: string;
+  readonly logger: Logger;
+  /** Where task bodies run (the pool). */
+  readonly runner: TaskRunner;
+  /** Sends the next attempt of a retried task, due in `delayMs`. */
+  scheduleRetry(next: TaskEnvelope, delayMs: number, queue: string): Promise<void>;
+}
+
+/** One admitted task message, ready to run. */
+export interface Run {
+  readonly task: BaseTask;
+  readonly envelope: TaskEnvelope;
+  readonly delivery: DeliveryInfo | null;
+  readonly report: RunReport;
+}
+
+function toError(value: unknown): Error {
+  return isError(value) ? value : new Error(String(value));
+}
+
+/**
+ * Runs one task message to its outcome: run the body (arguments bound and validated, time limits), decide
+ * (success, retry, failure, ignore, reject), report the state, call the hooks. Never throws: every error
+ * becomes an outcome, except a report the backend refuses (the worker then gives the message back).
+ */
+export async function executeTask(run: Run, host: ExecutionHost): Promise<Outcome> {
+  const { task, envelope, report } = run;
+  const binding = bindingOf(task);
+  const controller = new AbortController();
+  const context: RunContext = {
+    request: buildRequest(envelope, host.hostname, run.delivery),
+    signal: controller.signal,
+    reportState: (state, meta) => report.progress(state, meta),
+  };
+  const hooks = new RunHooks(task, envelope, host.logger);
+  return runContext.run(context, async (): Promise<Outcome> => {
+    let value: unknown;
+    try {
+      if (binding.options.trackStarted) await report.started(host.hostname);
+      value = await withTimeLimits(
+        () => runBody(task, binding, envelope, context, host.runner),
+        controller,
+        envelope.timelimit[0] ?? binding.options.timeLimit ?? null,
+        envelope.timelimit[1] ?? binding.options.softTimeLimit ?? null,
+      );
+    } catch (thrown) {
+      return afterError(toError(abortReason(thrown, controller.signal)), run, binding, hooks, host);
+    }
+    let result;
+    try {
+      result = toJson(value);
+    } catch (error) {
+      const failure = new TypeError(
+        `the return value of ${envelope.task} is not JSON-serializable: ${toError(error).message}`,
+      );
+      await report.failure(failure);
+      return { kind: 'failure', error: failure };
+    }
+    await report.success(result);
+    await hooks.succeeded(value);
+    return { kind: 'success', value };
+  });
+}
+
+/** Binds the message's arguments to the body's parameters, validates them, and runs the body in the pool. */
+async function runBody(
+  task: BaseTask,
+  binding: TaskBinding,
+  envelope: TaskEnvelope,
+  context: RunContext,
+  runner: TaskRunner,
+): Promise<unknown> {
+  const name = binding.options.name;
+  const positional = bindArguments(name, binding.parameterNames, envelope.args, envelope.kwargs);
+  const validated = await validateArguments(name, binding.parameterTypes, positional);
+  return runner.run(task, { validated, plain: positional }, context);
+}
+
+/** A run that threw: ignored, rejected, retried (next attempt sent first) or failed for good. */
+async function afterError(
+  error: Error,
+  { envelope, report, delivery }: Run,
+  { options }: TaskBinding,
+  hooks: RunHooks,
+  host: ExecutionHost,
+): Promise<Outcome> {
+  if (error instanceof Ignore) return { kind: 'ignored' };
+  if (error instanceof Reject) return { kind: 'rejected', reason: error.reason, requeue: error.requeue };
+  const decision = decideRetry(error, options, envelope.retries);
+  if (!decision.retry) {
+    await report.failure(error);
+    await hooks.failed(error);
+    return { kind: 'failure', error };
+  }
+  const next: TaskEnvelope = {
+    ...envelope,
+    retries: envelope.retries + 1,
+    eta: new Date(decision.when).toISOString(),
+  };
+  try {
+    const delayMs = Math.max(0, decision.when - Date.now());
+    await host.scheduleRetry(next, delayMs, delivery?.routingKey || options.queue || '');
+  } catch (sendError) {
+    host.logger.error(
+      `could not send the retry of ${envelope.task}[${envelope.id}]; giving the message back`,
+      {
+        error: sendError,
+      },
+    );
+    return { kind: 'requeue', error: toError(sendError) };
+  }
+  await report.retry(decision.exc);
+  await hooks.retried(decision.exc ?? error);
+  return { kind: 'retry' };
+}
+
+/** The request a run sees as `this.request`. */
+export function buildRequest(
+  envelope: TaskEnvelope,
+  hostname: string,
+  delivery: DeliveryInfo | null,
+): TaskRequest {
+  return {
+    id: envelope.id,
+    name: envelope.task,
+    args: envelope.args,
+    kwargs: envelope.kwargs,
+    retries: envelope.retries,
+    eta: envelope.eta,
+    expires: envelope.expires,
+    replyTo: envelope.replyTo,
+    correlationId: envelope.correlationId,
+    rootId: envelope.rootId,
+    parentId: envelope.parentId,
+    group: envelope.group,
+    hostname,
+    origin: envelope.origin,
+    ignoreResult: envelope.ignoreResult,
+    timelimit: envelope.timelimit,
+    headers: envelope.extraHeaders,
+    deliveryInfo: delivery,
+    calledDirectly: false,
+  };
+}
