@@ -19,6 +19,9 @@ pnpm exec tsc -p tsconfig.json --noEmit || status=1
 # Tests that start real processes (CLI, workers) run the built packages.
 pnpm -r build >/dev/null || { pnpm -r build; status=1; }
 
+# Jest runs our CommonJS in vm sandboxes; PGlite (the sample's embedded database) loads its parts with
+# import(), which such a sandbox allows only with this flag. Production code needs no workaround for it.
+export NODE_OPTIONS="--experimental-vm-modules --no-warnings=ExperimentalWarning ${NODE_OPTIONS:-}"
 mkdir -p .test-results
 rm -f .test-results/jest*.json
 pnpm exec jest --json --outputFile=.test-results/jest.json "$@" || status=1

@@ -33,10 +33,6 @@ function resolveModule(spec: string): string {
   }
 }
 
-/**
- * Loads the module named by `--app` and returns its App: `module:exportName`, else the export named `app`,
- * the default export, or the only App among the exports (as Celery's `-A proj`).
- */
 /** The App found by `--app`, and where it came from (threads load the same module themselves). */
 export interface LoadedApp {
   app: App;
@@ -44,10 +40,15 @@ export interface LoadedApp {
   exportName: string | undefined;
 }
 
+/** The App of the module named by `--app` (see `loadAppModule`). */
 export function loadApp(spec: string): App {
   return loadAppModule(spec).app;
 }
 
+/**
+ * Loads the module named by `--app` and returns its App: `module:exportName`, else the export named `app`,
+ * the default export, or the only App among the exports (as Celery's `-A proj`).
+ */
 export function loadAppModule(spec: string): LoadedApp {
   if (!spec.trim()) throw new CliUsageError('--app: empty module name');
   const [moduleSpec, exportName] = spec.split(/:(?=[A-Za-z_$][\w$]*$)/);

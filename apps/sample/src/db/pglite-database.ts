@@ -1,36 +1,5 @@
-import { pathToFileURL } from 'node:url';
-import * as vm from 'node:vm';
-import { PGlite, type PGliteOptions } from '@electric-sql/pglite';
+import { PGlite } from '@electric-sql/pglite';
 import { TransactionRolledBackError, type Database, type Queryable } from './database';
-
-type PgliteModule = typeof import('@electric-sql/pglite');
-
-const SANDBOXED_IMPORT = 'ERR_VM_DYNAMIC_IMPORT_CALLBACK_MISSING_FLAG';
-
-/** Whether `import()` works in code loaded like ours (not in a vm sandbox without ESM support, e.g. jest's). */
-async function dynamicImportWorks(): Promise<boolean> {
-  const probe = new Function('return import("node:path")') as () => Promise<unknown>;
-  try {
-    await probe();
-    return true;
-  } catch (error) {
-    if ((error as { code?: unknown }).code === SANDBOXED_IMPORT) return false;
-    throw error;
-  }
-}
-
-/**
- * PGlite loads parts of itself with `import()`, which a vm sandbox without ESM support (jest's) rejects.
- * There it is loaded through Node's own module loader instead; everywhere else it is simply required.
- */
-async function createPglite(options: PGliteOptions): Promise<PGlite> {
-  if (await dynamicImportWorks()) return PGlite.create(options);
-  const importNatively = vm.runInThisContext('(specifier) => import(specifier)', {
-    importModuleDynamically: vm.constants.USE_MAIN_CONTEXT_DEFAULT_LOADER,
-  }) as (specifier: string) => Promise<PgliteModule>;
-  const native = await importNatively(pathToFileURL(require.resolve('@electric-sql/pglite')).href);
-  return native.PGlite.create(options);
-}
 
 /**
  * PostgreSQL compiled to WebAssembly, running inside this process: the same SQL as the real server with
@@ -43,7 +12,7 @@ export class PgliteDatabase implements Database {
   private constructor(private readonly db: PGlite) {}
 
   static async open(dataDir?: string): Promise<PgliteDatabase> {
-    return new PgliteDatabase(await createPglite(dataDir ? { dataDir } : {}));
+    return new PgliteDatabase(await PGlite.create(dataDir ? { dataDir } : {}));
   }
 
   async query<R extends object>(text: string, params: readonly unknown[] = []): Promise<R[]> {

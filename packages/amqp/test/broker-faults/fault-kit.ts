@@ -145,8 +145,8 @@ export class LoadClient {
 }
 
 /**
- * Ms from `since` until each worker (by pid) ran a task that was confirmed after `since`: it consumes
- * from the broker as it is now, not merely finishing what it held.
+ * Ms from `since` until each worker (by pid) ran a task that was sent after `since`: it consumes from the
+ * broker as it is now, not merely finishing what it held or what was already on its way.
  */
 export function consumingAgainAfter(
   since: number,
@@ -154,7 +154,7 @@ export function consumingAgainAfter(
   runs: readonly LedgerEntry[],
   pids: readonly number[],
 ): Array<number | undefined> {
-  const fresh = new Set(sends.filter((send) => send.confirmedAt > since).map((send) => send.id));
+  const fresh = new Set(sends.filter((send) => send.startedAt > since).map((send) => send.id));
   return pids.map((pid) => {
     const times = runs.filter((run) => run.pid === pid && fresh.has(run.id)).map((run) => run.at - since);
     return times.length > 0 ? Math.min(...times) : undefined;

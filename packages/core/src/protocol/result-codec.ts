@@ -1,13 +1,7 @@
 import { isError, RemoteTaskError } from '../errors';
 import { JSON_CONTENT_TYPE } from './task-codec';
 import { DEFAULT_JSON_LIMITS, parseJsonBody, toJsonBody } from './json';
-import {
-  EXCEPTION_STATES,
-  type JsonValue,
-  type SerializedError,
-  type StateMessage,
-  type WireMessage,
-} from './message';
+import { type JsonValue, type SerializedError, type StateMessage, type WireMessage } from './message';
 
 /** Python has these under the same names, so a Celery client rebuilds them as real exceptions. */
 const PYTHON_BUILTIN_NAMES = new Set(['TypeError', 'SyntaxError', 'NotImplementedError']);
@@ -113,9 +107,4 @@ export function decodeStateMessage(message: WireMessage): StateMessage | undefin
     traceback: typeof body.traceback === 'string' ? body.traceback : null,
     children: Array.isArray(body.children) ? body.children : null,
   };
-}
-
-/** Whether a state's `result` holds an error. */
-export function isExceptionState(state: string): boolean {
-  return EXCEPTION_STATES.has(state);
 }

@@ -1,6 +1,18 @@
 import type { JsonValue } from '../protocol/message';
 import type { ControlCommand } from '../transport/control';
-import type { Worker } from './worker';
+import type { WorkerMonitor } from './monitor';
+
+/** What remote control reads from a worker (the Worker, seen from here). */
+export interface ControlledWorker {
+  readonly hostname: string;
+  readonly pool: string;
+  readonly concurrency: number;
+  readonly prefetch: number;
+  readonly queues: readonly string[];
+  readonly uptimeSeconds: number;
+  readonly monitor: WorkerMonitor;
+  readonly app: { readonly taskNames: readonly string[] };
+}
 
 /** Thrown for a command this worker does not know; its message goes back to the caller. */
 export class UnknownControlCommand extends Error {
@@ -11,7 +23,7 @@ export class UnknownControlCommand extends Error {
 }
 
 /** A worker's answer to one remote-control command (the subset of Celery's `inspect` that we serve). */
-export async function answerControl(worker: Worker, command: ControlCommand): Promise<JsonValue> {
+export async function answerControl(worker: ControlledWorker, command: ControlCommand): Promise<JsonValue> {
   switch (command.method) {
     case 'ping':
       return 'pong';

@@ -69,13 +69,6 @@ export class MemoryBroker {
       : this.deadLetterList.filter((d) => d.queue === queue);
   }
 
-  /** Removes all waiting messages of a queue; returns how many. */
-  purge(queue: string): number {
-    const count = this.depth(queue);
-    this.queues.set(queue, []);
-    return count;
-  }
-
   addConsumer(queue: string, prefetch: number, handler: (delivery: Delivery) => void): () => void {
     const consumer: MemoryConsumer = { queue, prefetch, unsettled: new Set(), handler, active: true };
     this.consumers.push(consumer);

@@ -1,5 +1,4 @@
 import { MessageChannel } from 'node:worker_threads';
-import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { Piscina } from 'piscina';
 import { SoftTimeLimitExceeded, TimeLimitExceeded } from '../../errors';
@@ -9,14 +8,8 @@ import { rebuildError } from './error-transfer';
 import type { RunArguments, TaskRunner } from './task-runner';
 import type { DownMessage, ThreadAppModule, ThreadResult, ThreadTask, UpMessage } from './thread-protocol';
 
-/** The compiled thread entry (under ts-jest the sources run, but threads always load the built file). */
-function threadEntryFile(): string {
-  const beside = join(__dirname, 'thread-entry.js');
-  if (existsSync(beside)) return beside;
-  const built = join(__dirname, '..', '..', '..', 'dist', 'worker', 'pools', 'thread-entry.js');
-  if (existsSync(built)) return built;
-  throw new Error(`the threads pool needs the built @queue/core (${built} is missing: run the build)`);
-}
+/** The compiled thread entry, beside this file (tests of the threads pool run the built package). */
+const THREAD_ENTRY = join(__dirname, 'thread-entry.js');
 
 /**
  * The threads pool: each body runs in a worker thread that loaded the App module itself (class instances and
@@ -29,7 +22,7 @@ export class ThreadPoolRunner implements TaskRunner {
 
   constructor(appModule: ThreadAppModule, threads: number) {
     this.pool = new Piscina({
-      filename: threadEntryFile(),
+      filename: THREAD_ENTRY,
       minThreads: 1,
       maxThreads: threads,
       idleTimeout: 30_000,
