@@ -27,7 +27,7 @@
 import 'reflect-metadata';
 
 export { App } from './app/app';
-export type { AppOptions, CompiledAppOptions } from './app/app-options';
+export type { AppOptions } from './app/app-options';
 export { currentApp } from './app/current-app';
 
 export {
@@ -40,13 +40,7 @@ export {
 } from './task/base-task';
 export { Task, ValidateArgs } from './task/decorator';
 export { sharedTask, type BoundTask, type BoundTaskOptions, type TaskFunction } from './task/function-task';
-export {
-  DEFAULT_TASK_OPTIONS,
-  type CompiledTaskOptions,
-  type ErrorClass,
-  type TaskDefaults,
-  type TaskOptions,
-} from './task/options';
+export type { CompiledTaskOptions, ErrorClass, TaskDefaults, TaskOptions } from './task/options';
 export type { ApplyOptions } from './task/apply-options';
 export type { DeliveryInfo, TaskRequest } from './task/request';
 export type { TaskHost } from './task/task-host';
@@ -54,26 +48,17 @@ export type { TaskHost } from './task/task-host';
 export { AsyncResult, type GetOptions, type StateChange } from './result/async-result';
 
 export { Worker, type WorkerEvents, type WorkerOptions } from './worker/worker';
-export type { ThreadAppModule } from './worker/pools/thread-protocol';
 
 export {
   EXCEPTION_STATES,
   READY_STATES,
   States,
-  type BuiltinState,
   type JsonValue,
   type TaskEnvelope,
   type TaskState,
 } from './protocol/message';
 
-export {
-  configureLogging,
-  getTaskLogger,
-  type LogFormat,
-  type Logger,
-  type LoggingOptions,
-  type LogTransport,
-} from './logging/logger';
+export { configureLogging, getTaskLogger, type Logger, type LoggingOptions } from './logging/logger';
 
 export {
   ConfigurationError,
