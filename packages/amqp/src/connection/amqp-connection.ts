@@ -10,6 +10,7 @@ import {
 import { backoffDelay, type ReconnectPolicy } from './backoff';
 import type { FailoverStrategy } from '../options';
 import type { BrokerAddress } from './broker-url';
+import { coalesceWrites } from './coalesced-writes';
 import { ManagedChannel, type ChannelKind, type ChannelSetup } from './managed-channel';
 
 type State = 'idle' | 'connecting' | 'open' | 'reconnecting' | 'closed';
@@ -65,6 +66,11 @@ export class AmqpConnection {
 
   get isOpen(): boolean {
     return this.state === 'open';
+  }
+
+  /** Open and not blocked by a broker alarm: a publish may be written now. */
+  get isWritable(): boolean {
+    return this.state === 'open' && this.blockedReason === undefined;
   }
 
   /** The masked URL of the broker in use (or tried last). */
@@ -227,6 +233,7 @@ export class AmqpConnection {
       await model.close().catch(() => undefined);
       throw new TransportError('the AMQP transport was closed while connecting');
     }
+    coalesceWrites(model);
     model.on('error', (error: Error) => {
       this.lastFailure = this.at(address, error.message);
       this.logger.warn(`AMQP connection error: ${error.message}`);

@@ -2,6 +2,7 @@ import type { Channel, ConsumeMessage } from 'amqplib';
 import type { Delivery, WireMessage } from '@queue/core/transport';
 import type { ManagedChannel } from '../connection/managed-channel';
 import { DELIVERY_EXCHANGE, stripDelayPrefix } from '../topology/delayed-delivery';
+import type { AckBatcher } from './ack-batcher';
 
 /** amqplib's message as the core's wire message (absent properties become empty, so decoding names them). */
 export function toWireMessage(message: ConsumeMessage): WireMessage {
@@ -25,7 +26,8 @@ export type DeadLetterer = (delivery: AmqpDelivery, reason: string, detail: stri
 
 /**
  * One delivery, settled at most once and only on the channel it came from: if that channel died meanwhile,
- * the broker has already requeued the message, so the settle is dropped.
+ * the broker has already requeued the message, so the settle is dropped. Acks go through the channel's
+ * `AckBatcher` (coalesced per turn of the event loop).
  */
 export class AmqpDelivery implements Delivery {
   readonly message: WireMessage;
@@ -38,6 +40,7 @@ export class AmqpDelivery implements Delivery {
   constructor(
     private readonly managed: ManagedChannel,
     private readonly channel: Channel,
+    private readonly acks: AckBatcher,
     readonly raw: ConsumeMessage,
     readonly queue: string,
     private readonly deadLetterer: DeadLetterer,
@@ -52,19 +55,25 @@ export class AmqpDelivery implements Delivery {
   }
 
   ack(): void {
-    if (this.claim()) this.onLiveChannel((channel) => channel.ack(this.raw));
+    if (this.claim()) this.acks.ack(this.raw.fields.deliveryTag);
   }
 
   requeue(): void {
-    if (this.claim()) this.onLiveChannel((channel) => channel.nack(this.raw, false, true));
+    if (this.claim()) this.nack(true);
   }
 
   deadLetter(reason: string, detail: string): void {
     if (!this.claim()) return;
     void this.deadLetterer(this, reason, detail).then(
-      () => this.onLiveChannel((channel) => channel.ack(this.raw)),
+      () => this.acks.ack(this.raw.fields.deliveryTag),
       // The copy could not be kept: drop it rather than redeliver a poison message forever.
-      () => this.onLiveChannel((channel) => channel.nack(this.raw, false, false)),
+      () => this.nack(false),
+    );
+  }
+
+  private nack(requeue: boolean): void {
+    this.acks.settledOtherwise(this.raw.fields.deliveryTag, () =>
+      this.onLiveChannel((channel) => channel.nack(this.raw, false, requeue)),
     );
   }
 

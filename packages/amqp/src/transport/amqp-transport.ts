@@ -18,6 +18,8 @@ import type { ManagedChannel } from '../connection/managed-channel';
 import { compileAmqpOptions, type CompiledAmqpOptions } from '../options';
 import { delayedRoutingKey, TOP_LEVEL_EXCHANGE } from '../topology/delayed-delivery';
 import { deadLetterQueueName, Topology } from '../topology/topology';
+import { AckBatcher } from './ack-batcher';
+import { ConfirmDeadlines } from './confirm-deadlines';
 import { AmqpDelivery, type DeadLetterer } from './amqp-delivery';
 
 /** Headers put on a dead-lettered copy, next to the original ones. */
@@ -78,6 +80,9 @@ export class AmqpTransport implements Transport {
   /** Remote control of running workers (`queue inspect`, `queue status`). */
   readonly control: AmqpControl;
   private readonly publisher: ManagedChannel;
+  private readonly confirmDeadlines = new ConfirmDeadlines();
+  /** The ack batchers of the live consumer channels: flushed before the connection closes. */
+  private readonly ackBatchers = new Set<AckBatcher>();
   private readonly logger: Logger;
 
   constructor(url: string, transportOptions: Readonly<Record<string, unknown>> = {}) {
@@ -138,8 +143,14 @@ export class AmqpTransport implements Transport {
     deadline: number,
   ): Promise<void> {
     for (let attempt = 0; ; attempt++) {
-      await this.connection.whenOpen(deadline, { writable: true });
-      const channel = await this.publisher.getConfirm(deadline);
+      // At full speed the connection is open and the channel there: no waiting, no extra promise.
+      let channel = this.connection.isWritable
+        ? (this.publisher.peek() as ConfirmChannel | undefined)
+        : undefined;
+      if (!channel) {
+        await this.connection.whenOpen(deadline, { writable: true });
+        channel = await this.publisher.getConfirm(deadline);
+      }
       try {
         await this.confirmed(channel, exchange, routingKey, options, body, deadline);
         return;
@@ -173,19 +184,16 @@ export class AmqpTransport implements Transport {
     deadline: number,
   ): Promise<void> {
     return new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(
-        () => {
-          const what = `publish to ${routingKey || exchange} not confirmed within ${this.options.publishTimeoutMs} ms`;
-          reject(
-            this.connection.blockedReason
-              ? this.connection.unavailable(what)
-              : new PublishTimeoutError(`RabbitMQ at ${this.connection.currentUrl}: ${what}`),
-          );
-        },
-        Math.max(0, deadline - Date.now()),
-      );
+      const confirmed = this.confirmDeadlines.track(deadline, () => {
+        const what = `publish to ${routingKey || exchange} not confirmed within ${this.options.publishTimeoutMs} ms`;
+        reject(
+          this.connection.blockedReason
+            ? this.connection.unavailable(what)
+            : new PublishTimeoutError(`RabbitMQ at ${this.connection.currentUrl}: ${what}`),
+        );
+      });
       channel.publish(exchange, routingKey, body, options, (error: unknown) => {
-        clearTimeout(timer);
+        confirmed();
         if (error) reject(error as Error);
         else resolve();
       });
@@ -206,11 +214,15 @@ export class AmqpTransport implements Transport {
       async (channel: Channel) => {
         await this.topology.taskQueue(queue, Date.now() + this.options.connectTimeoutMs);
         await channel.prefetch(prefetch);
+        const acks = new AckBatcher(channel, () => managed.isCurrent(channel));
+        this.ackBatchers.add(acks);
+        channel.once('close', () => this.ackBatchers.delete(acks));
         const reply = await channel.consume(
           queue,
           (raw) => {
             if (raw === null) return this.cancelledByBroker(queue, channel);
-            handler(new AmqpDelivery(managed, channel, raw, queue, this.deadLetter));
+            acks.delivered(raw.fields.deliveryTag);
+            handler(new AmqpDelivery(managed, channel, acks, raw, queue, this.deadLetter));
           },
           { noAck: false },
         );
@@ -228,8 +240,9 @@ export class AmqpTransport implements Transport {
     };
   }
 
-  /** Unacked deliveries return to their queues when the channels close. */
+  /** Acks of finished runs go out first; unacked deliveries return to their queues when the channels close. */
   async close(): Promise<void> {
+    for (const acks of this.ackBatchers) acks.flush();
     await this.connection.close();
   }
 

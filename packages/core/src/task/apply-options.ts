@@ -61,8 +61,37 @@ class ApplyOptionsSchema {
   @IsOptional() @IsObject() headers?: Record<string, unknown>;
 }
 
+const isPlainObject = (value: unknown): boolean =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
+const isValidDate = (value: unknown): boolean => value instanceof Date && !Number.isNaN(value.getTime());
+const isNonEmptyString = (value: unknown): boolean => typeof value === 'string' && value.length > 0;
+
+/** The same rules as `ApplyOptionsSchema`, checked by hand: every call runs them, class-validator only for errors. */
+const QUICK_CHECKS: Record<string, (value: unknown) => boolean> = {
+  args: Array.isArray,
+  kwargs: isPlainObject,
+  taskId: isNonEmptyString,
+  countdown: (value) => typeof value === 'number' && Number.isFinite(value) && value >= 0,
+  eta: isValidDate,
+  expires: (value) => (typeof value === 'number' && Number.isFinite(value)) || isValidDate(value),
+  queue: isNonEmptyString,
+  priority: (value) => Number.isInteger(value) && (value as number) >= 0 && (value as number) <= 255,
+  headers: isPlainObject,
+};
+
+function obviouslyValid(options: ApplyOptions): boolean {
+  for (const key in options) {
+    const value = (options as Record<string, unknown>)[key];
+    if (value === undefined) continue;
+    const check = QUICK_CHECKS[key];
+    if (!check || !check(value)) return false;
+  }
+  return true;
+}
+
 /** @throws ConfigurationError naming the task and each bad option. */
 export function validateApplyOptions(taskName: string, options: ApplyOptions): void {
+  if (obviouslyValid(options)) return;
   const errors = validateSync(Object.assign(new ApplyOptionsSchema(), options), {
     whitelist: true,
     forbidNonWhitelisted: true,

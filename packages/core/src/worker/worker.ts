@@ -235,6 +235,11 @@ export class Worker extends EventEmitter<WorkerEvents> {
     if (this.state !== 'running') return; // stopping: the unsettled message returns to the queue
     if (task.options.trackReceived) await this.quietly(report.received(), envelope);
     await this.slots.acquire();
+    let slotHeld = true;
+    const releaseSlot = (): void => {
+      if (slotHeld) this.slots.release();
+      slotHeld = false;
+    };
     try {
       if (this.state !== 'running') return; // warm stop: not started, so it stays unsettled and returns to its queue
       if (!task.options.acksLate) delivery.ack();
@@ -246,12 +251,14 @@ export class Worker extends EventEmitter<WorkerEvents> {
         redelivered: delivery.redelivered,
         priority: envelope.priority,
       };
-      const outcome = await executeTask({ task, envelope, delivery: delivered, report }, this.host).catch(
-        (error: unknown): Outcome => ({ kind: 'requeue', error: error as Error }),
-      );
+      const run = { task, envelope, delivery: delivered, report, bodyEnded: releaseSlot };
+      const outcome = await executeTask(run, this.host).catch((error: unknown): Outcome => ({
+        kind: 'requeue',
+        error: error as Error,
+      }));
       this.settle(delivery, task, envelope, outcome);
     } finally {
-      this.slots.release();
+      releaseSlot();
     }
   }
 

@@ -40,6 +40,11 @@ export interface Run {
   readonly envelope: TaskEnvelope;
   readonly delivery: DeliveryInfo | null;
   readonly report: RunReport;
+  /**
+   * Called once the body has ended (before its outcome is reported): the pool's slot is free again while
+   * the result is stored and the message settled, which only the prefetch window bounds.
+   */
+  readonly bodyEnded?: () => void;
 }
 
 function toError(value: unknown): Error {
@@ -72,8 +77,10 @@ export async function executeTask(run: Run, host: ExecutionHost): Promise<Outcom
         envelope.timelimit[1] ?? binding.options.softTimeLimit ?? null,
       );
     } catch (thrown) {
+      run.bodyEnded?.();
       return afterError(toError(abortReason(thrown, controller.signal)), run, binding, hooks, host);
     }
+    run.bodyEnded?.();
     let result;
     try {
       result = toJson(value);
