@@ -11,6 +11,8 @@ export interface TaskBinding {
   readonly parameterNames: readonly (string | undefined)[];
   /** Parameter classes with class-validator rules (validated before the run). */
   readonly parameterTypes: ReturnType<typeof validatedParameterTypes>;
+  /** The body can see its run (`this.signal`, `this.request`): a class task or a bound function task. */
+  readonly seesRun: boolean;
 }
 
 const bindings = new WeakMap<object, TaskBinding>();

@@ -70,6 +70,7 @@ export class TaskCatalog {
       parameterTypes: definition.prototypeForValidation
         ? validatedParameterTypes(definition.prototypeForValidation)
         : [],
+      seesRun: definition.prototypeForValidation !== undefined || definition.skipsFirstParameter,
     });
     this.instances.set(definition, instance);
     return instance;

@@ -47,6 +47,8 @@ export interface Run {
   readonly bodyEnded?: () => void;
 }
 
+const NEVER_ABORTED = new AbortController().signal;
+
 function toError(value: unknown): Error {
   return isError(value) ? value : new Error(String(value));
 }
@@ -59,10 +61,15 @@ function toError(value: unknown): Error {
 export async function executeTask(run: Run, host: ExecutionHost): Promise<Outcome> {
   const { task, envelope, report } = run;
   const binding = bindingOf(task);
-  const controller = new AbortController();
+  const hardLimit = envelope.timelimit[0] ?? binding.options.timeLimit ?? null;
+  const softLimit = envelope.timelimit[1] ?? binding.options.softTimeLimit ?? null;
+  // Only a run with limits, or whose body can see `this.signal`, pays for an AbortController.
+  const controller =
+    hardLimit !== null || softLimit !== null || binding.seesRun ? new AbortController() : undefined;
+  const signal = controller?.signal ?? NEVER_ABORTED;
   const context: RunContext = {
     request: buildRequest(envelope, host.hostname, run.delivery),
-    signal: controller.signal,
+    signal,
     reportState: (state, meta) => report.progress(state, meta),
   };
   const hooks = new RunHooks(task, envelope, host.logger);
@@ -70,15 +77,11 @@ export async function executeTask(run: Run, host: ExecutionHost): Promise<Outcom
     let value: unknown;
     try {
       if (binding.options.trackStarted) await report.started(host.hostname);
-      value = await withTimeLimits(
-        () => runBody(task, binding, envelope, context, host.runner),
-        controller,
-        envelope.timelimit[0] ?? binding.options.timeLimit ?? null,
-        envelope.timelimit[1] ?? binding.options.softTimeLimit ?? null,
-      );
+      const body = () => runBody(task, binding, envelope, context, host.runner);
+      value = await (controller ? withTimeLimits(body, controller, hardLimit, softLimit) : body());
     } catch (thrown) {
       run.bodyEnded?.();
-      return afterError(toError(abortReason(thrown, controller.signal)), run, binding, hooks, host);
+      return afterError(toError(abortReason(thrown, signal)), run, binding, hooks, host);
     }
     run.bodyEnded?.();
     let result;

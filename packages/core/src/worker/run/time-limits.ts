@@ -10,6 +10,7 @@ export function withTimeLimits<T>(
   hardSeconds: number | null,
   softSeconds: number | null,
 ): Promise<T> {
+  if (hardSeconds === null && softSeconds === null) return body();
   const timers: NodeJS.Timeout[] = [];
   if (softSeconds !== null) {
     timers.push(
