@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Brings up what the integration tests use on this machine, installing Debian packages where missing:
 # RabbitMQ (started when down, restarted once when its database is broken), Celery 5 in the system Python
-# (wire-compatibility tests), PostgreSQL (started when installed but down).
+# (wire-compatibility tests, the benchmark's smoke test), Redis (BullMQ in the benchmark's smoke test),
+# PostgreSQL (started when installed but down).
 set -uo pipefail
 
 apt_install() {
@@ -31,6 +32,18 @@ fi
 
 # ---- Celery 5 (Debian's python3-celery), for the wire-compatibility tests ----
 /usr/bin/python3 -c 'import celery' 2>/dev/null || apt_install python3-celery || exit 1
+
+# ---- Redis, for BullMQ in the benchmark's smoke test (bench/test); nothing kept on disk ----
+redis_up() { redis-cli -h 127.0.0.1 -p 6379 ping 2>/dev/null | grep -qx PONG; }
+if ! redis_up; then
+  command -v redis-server >/dev/null && command -v redis-cli >/dev/null || apt_install redis-server || exit 1
+  if ! redis_up; then
+    echo "services: starting Redis"
+    redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save '' --appendonly no >/dev/null
+    for _ in $(seq 1 50); do redis_up && break; sleep 0.1; done
+    redis_up || { echo "services: Redis is not answering on 127.0.0.1:6379" >&2; exit 1; }
+  fi
+fi
 
 # ---- PostgreSQL ----
 if command -v pg_ctlcluster >/dev/null && ! pg_isready -q -h 127.0.0.1 -p 5432; then

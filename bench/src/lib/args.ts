@@ -1,8 +1,11 @@
-/** A tiny `--name value` / `--name=value` parser for the benchmark scripts (numbers and strings only). */
+/**
+ * A tiny `--name value` / `--name=value` parser for the benchmark scripts: numbers, strings, and switches
+ * (a boolean default: `--name` alone sets it, `--name=false` clears it).
+ */
 
 export interface FlagSpec {
   description: string;
-  default: number | string;
+  default: number | string | boolean;
   /** For numeric flags: the smallest accepted value. */
   min?: number;
   /** For numeric flags: only whole numbers. */
@@ -12,7 +15,11 @@ export interface FlagSpec {
 export type FlagSpecs = Record<string, FlagSpec>;
 
 export type FlagValues<S extends FlagSpecs> = {
-  -readonly [K in keyof S]: S[K]['default'] extends number ? number : string;
+  -readonly [K in keyof S]: S[K]['default'] extends number
+    ? number
+    : S[K]['default'] extends boolean
+      ? boolean
+      : string;
 };
 
 /** A bad command line: main prints the message and the usage, and exits 2. */
@@ -20,8 +27,13 @@ export class UsageError extends Error {
   override name = 'UsageError';
 }
 
-function parseValue(name: string, spec: FlagSpec, raw: string): number | string {
+function parseValue(name: string, spec: FlagSpec, raw: string): number | string | boolean {
   if (typeof spec.default === 'string') return raw;
+  if (typeof spec.default === 'boolean') {
+    if (raw === 'true') return true;
+    if (raw === 'false') return false;
+    throw new UsageError(`--${name} is a switch: --${name}, --${name}=true or --${name}=false, got "${raw}"`);
+  }
   const value = Number(raw.replace(/_/g, ''));
   if (raw.trim() === '' || !Number.isFinite(value))
     throw new UsageError(`--${name} needs a number, got "${raw}"`);
@@ -34,7 +46,7 @@ function parseValue(name: string, spec: FlagSpec, raw: string): number | string 
 
 /** Parses `argv` (without node and the script); `'help'` when `--help` / `-h` was given. */
 export function parseFlags<S extends FlagSpecs>(argv: readonly string[], specs: S): FlagValues<S> | 'help' {
-  const values: Record<string, number | string> = {};
+  const values: Record<string, number | string | boolean> = {};
   for (const [name, spec] of Object.entries(specs)) values[name] = spec.default;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
@@ -45,6 +57,7 @@ export function parseFlags<S extends FlagSpecs>(argv: readonly string[], specs: 
     const spec = specs[name];
     if (!spec) throw new UsageError(`unknown flag --${name}`);
     let raw = match[2];
+    if (raw === undefined && typeof spec.default === 'boolean') raw = 'true';
     if (raw === undefined) {
       raw = argv[++i];
       if (raw === undefined) throw new UsageError(`--${name} needs a value`);

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { connect, type Channel } from 'amqplib';
+import { connect, type Channel, type ServerProperties } from 'amqplib';
 
 type Step = [what: string, run: (channel: Channel) => Promise<unknown>];
 
@@ -64,4 +64,18 @@ export async function deleteTopology(
     failures.push((error as Error).message);
   }
   return failures;
+}
+
+/** What RabbitMQ says of itself when a connection opens (`product`, `version`, …). */
+export async function rabbitServerProperties(url: string, timeoutMs = 10_000): Promise<ServerProperties> {
+  const work = async () => {
+    const model = await connect(url, { timeout: Math.min(timeoutMs, 5_000) });
+    model.on('error', () => undefined);
+    try {
+      return { ...model.connection.serverProperties };
+    } finally {
+      await model.close().catch(() => undefined);
+    }
+  };
+  return withTimeout(work(), timeoutMs, 'reading the RabbitMQ server properties');
 }

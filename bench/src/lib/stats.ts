@@ -42,3 +42,22 @@ export function mb(bytes: number): string {
 export function signed(value: number, decimals: number): string {
   return `${value >= 0 ? '+' : ''}${value.toFixed(decimals)}`;
 }
+
+/** The median of `values` (the mean of the two middle ones for an even count); undefined when empty. */
+export function median(values: readonly number[]): number | undefined {
+  if (values.length === 0) return undefined;
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
+}
+
+/**
+ * The `q`-quantile (0…1) of `values` by the nearest-rank method (p99 of 500 samples is the 495th smallest);
+ * undefined when empty.
+ */
+export function quantile(values: readonly number[], q: number): number | undefined {
+  if (values.length === 0) return undefined;
+  const sorted = [...values].sort((a, b) => a - b);
+  const rank = Math.min(sorted.length, Math.max(1, Math.ceil(q * sorted.length)));
+  return sorted[rank - 1];
+}
