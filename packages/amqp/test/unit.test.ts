@@ -10,7 +10,7 @@ import {
   parseBrokerUrl,
 } from '../src';
 import { stripDelayPrefix } from '../src/topology/delayed-delivery';
-import { StateCache } from '../src/result/state-cache';
+import { StateCache } from '@queue/core/transport';
 
 const base = { heartbeatSeconds: 60, tls: {} };
 

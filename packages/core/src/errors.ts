@@ -190,6 +190,32 @@ export class TimeoutError extends QueueError {
   }
 }
 
+/** A stored result is not a task state document (written by something else, or damaged). */
+export class CorruptResultError extends QueueError {
+  override readonly code = 'RESULT_CORRUPT';
+  constructor(
+    readonly taskId: string,
+    detail: string,
+  ) {
+    super(`the stored result of task ${taskId} is not a task state document: ${detail}`);
+    this.name = 'CorruptResultError';
+  }
+}
+
+/** A task's result (or state meta) is larger than the App's `maxResultBytes`: it is not stored. */
+export class ResultTooLargeError extends QueueError {
+  override readonly code = 'RESULT_TOO_LARGE';
+  constructor(
+    readonly bytes: number,
+    readonly limit: number,
+  ) {
+    super(
+      `the result is ${bytes} bytes as JSON, over the limit of ${limit} (maxResultBytes); nothing was stored`,
+    );
+    this.name = 'ResultTooLargeError';
+  }
+}
+
 // ---- messages and transports ----
 
 /** A message could not be decoded as a Celery protocol-v2 task; `reason` is a stable code put on the dead letter. */

@@ -62,6 +62,7 @@ export { configureLogging, getTaskLogger, type Logger, type LoggingOptions } fro
 
 export {
   ConfigurationError,
+  CorruptResultError,
   DuplicateTaskError,
   Ignore,
   InvalidTaskOptionsError,
@@ -70,6 +71,7 @@ export {
   QueueError,
   Reject,
   RemoteTaskError,
+  ResultTooLargeError,
   Retry,
   SoftTimeLimitExceeded,
   TaskRevokedError,

@@ -1,9 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import type { Channel, ConsumeMessage } from 'amqplib';
 import {
+  ConfigurationError,
   getTaskLogger,
   decodeStateMessage,
   encodeStateMessage,
+  StateCache,
   StateListeners,
   type ReplyTarget,
   type ResultBackend,
@@ -12,7 +14,6 @@ import {
 import type { ManagedChannel } from '../connection/managed-channel';
 import { toWireMessage } from '../transport/amqp-delivery';
 import type { AmqpTransport } from '../transport/amqp-transport';
-import { StateCache } from './state-cache';
 
 /**
  * Celery's `rpc://` backend: each App that sends tasks owns one reply queue (its name is the `reply_to` of
@@ -73,6 +74,21 @@ export class RpcResultBackend implements ResultBackend {
 
   latest(taskId: string): StateMessage | undefined {
     return this.cache.get(taskId);
+  }
+
+  /** Nothing is stored anywhere but in this process: what reached it, if anything. */
+  async fetch(taskId: string): Promise<StateMessage | undefined> {
+    return this.cache.get(taskId);
+  }
+
+  async forget(taskId: string): Promise<void> {
+    this.cache.delete(taskId);
+  }
+
+  async incrementGroup(): Promise<number> {
+    throw new ConfigurationError(
+      'rpc:// keeps no group counters (as in Celery, chords need a result store): use redis:// or postgresql://',
+    );
   }
 
   /** Stops listening and deletes the reply queue: nobody is left to read it. */

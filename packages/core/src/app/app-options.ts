@@ -30,6 +30,16 @@ export interface AppOptions {
   taskEagerPropagates?: boolean;
   /** Largest task message body accepted by workers, in bytes. @default 16 MiB (RabbitMQ's own limit) */
   maxMessageBytes?: number;
+  /**
+   * Largest result (or state meta) a worker stores, as JSON bytes; a bigger one is not written and the
+   * task ends in FAILURE with `ResultTooLargeError`. @default 16 MiB
+   */
+  maxResultBytes?: number;
+  /**
+   * Seconds a stored result lives in redis:// and postgresql:// backends (Celery's `result_expires`);
+   * `null` keeps results until `forget()`. @default 86400 (one day)
+   */
+  resultExpires?: number | null;
   /** Settings passed to the transport and result backend (see `@queue/amqp`). */
   transportOptions?: Record<string, unknown>;
   /** Make this App the current one (used by class tasks and shared tasks). @default true */
@@ -45,6 +55,8 @@ class AppOptionsSchema {
   @IsOptional() @IsBoolean() taskAlwaysEager?: boolean;
   @IsOptional() @IsBoolean() taskEagerPropagates?: boolean;
   @IsOptional() @IsInt() @Min(1) maxMessageBytes?: number;
+  @IsOptional() @IsInt() @Min(1) maxResultBytes?: number;
+  @IsOptional() @IsInt() @Min(1) resultExpires?: number | null;
   @IsOptional() @IsObject() transportOptions?: Record<string, unknown>;
   @IsOptional() @IsBoolean() setAsCurrent?: boolean;
 }
@@ -58,6 +70,8 @@ export interface CompiledAppOptions {
   readonly taskAlwaysEager: boolean;
   readonly taskEagerPropagates: boolean;
   readonly maxMessageBytes: number;
+  readonly maxResultBytes: number;
+  readonly resultExpires: number | null;
   readonly transportOptions: Readonly<Record<string, unknown>>;
   readonly setAsCurrent: boolean;
 }
@@ -86,6 +100,8 @@ export function compileAppOptions(options: AppOptions): CompiledAppOptions {
     taskAlwaysEager: options.taskAlwaysEager ?? false,
     taskEagerPropagates: options.taskEagerPropagates ?? false,
     maxMessageBytes: options.maxMessageBytes ?? DEFAULT_JSON_LIMITS.maxBytes,
+    maxResultBytes: options.maxResultBytes ?? DEFAULT_JSON_LIMITS.maxBytes,
+    resultExpires: options.resultExpires === undefined ? 86_400 : options.resultExpires,
     transportOptions: options.transportOptions ?? {},
     setAsCurrent: options.setAsCurrent ?? true,
   });

@@ -70,6 +70,7 @@ export class App implements TaskHost {
       : createResultBackend(this.conf.resultBackend, {
           transport: this.transport,
           options: this.conf.transportOptions,
+          resultExpires: this.conf.resultExpires,
         });
     this.logger = getTaskLogger('queue.app');
     this.tasks = new TaskCatalog(this, this.conf.taskDefaults);
@@ -200,7 +201,7 @@ export class App implements TaskHost {
     let outcome: Outcome | undefined;
     for (let attempt = 0; current && attempt < EAGER_MAX_ATTEMPTS; attempt++) {
       const ignored = task.options.ignoreResult || current.ignoreResult;
-      const report = new RunReport(this.backend, current, ignored);
+      const report = new RunReport(this.backend, current, ignored, this.conf.maxResultBytes);
       outcome = await executeTask({ task, envelope: current, delivery: null, report }, host);
       current = retries.shift();
     }

@@ -99,6 +99,12 @@ export interface StateMessage {
   result: JsonValue;
   traceback: string | null;
   children: JsonValue[] | null;
+  /** The task that sent this one (stored by key-value backends as Celery's `parent_id`). */
+  parentId?: string | null;
+  /** The group the task belongs to (Celery's `group_id`). */
+  groupId?: string | null;
+  /** When a ready state was stored (ISO 8601, Celery's `date_done`); null before. */
+  dateDone?: string | null;
 }
 
 /** An error as Celery serializes it in results. */

@@ -1,4 +1,4 @@
-import { isError, RemoteTaskError } from '../errors';
+import { CorruptResultError, isError, RemoteTaskError } from '../errors';
 import { JSON_CONTENT_TYPE } from './task-codec';
 import { DEFAULT_JSON_LIMITS, parseJsonBody, toJsonBody } from './json';
 import { type JsonValue, type SerializedError, type StateMessage, type WireMessage } from './message';
@@ -106,5 +106,56 @@ export function decodeStateMessage(message: WireMessage): StateMessage | undefin
     result: body.result ?? null,
     traceback: typeof body.traceback === 'string' ? body.traceback : null,
     children: Array.isArray(body.children) ? body.children : null,
+  };
+}
+
+/**
+ * A state as Celery's key-value result backends store it (Redis `celery-task-meta-<id>`): `status`, `result`,
+ * `traceback`, `children`, `date_done` (ISO 8601 for ready states, else null), `group_id`/`parent_id` when
+ * known, `task_id`. The same JSON is what a Celery client reads.
+ */
+export function encodeStateDocument(state: StateMessage): Buffer {
+  const document: Record<string, JsonValue> = {
+    status: state.state,
+    result: state.result,
+    traceback: state.traceback,
+    children: state.children ?? [],
+    date_done: state.dateDone ?? null,
+  };
+  if (state.groupId) document.group_id = state.groupId;
+  if (state.parentId) document.parent_id = state.parentId;
+  document.task_id = state.taskId;
+  return toJsonBody(document);
+}
+
+/**
+ * Reads a stored state document (ours or a Celery worker's). @throws CorruptResultError when it is not one
+ * (a foreign or damaged value): the caller sees that error for this result only.
+ */
+export function decodeStateDocument(stored: Buffer | string, taskId: string): StateMessage {
+  let body: JsonValue;
+  try {
+    body = parseJsonBody(Buffer.isBuffer(stored) ? stored : Buffer.from(stored), DEFAULT_JSON_LIMITS);
+  } catch (error) {
+    throw new CorruptResultError(taskId, (error as Error).message);
+  }
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+    throw new CorruptResultError(taskId, 'not a JSON object');
+  }
+  if (typeof body.status !== 'string' || body.status.length === 0) {
+    throw new CorruptResultError(taskId, 'no "status"');
+  }
+  if (body.task_id !== undefined && body.task_id !== taskId) {
+    throw new CorruptResultError(taskId, `it names task ${JSON.stringify(body.task_id)}`);
+  }
+  return {
+    taskId,
+    state: body.status,
+    result: body.result ?? null,
+    traceback: typeof body.traceback === 'string' ? body.traceback : null,
+    children: Array.isArray(body.children) ? body.children : null,
+    parentId: typeof body.parent_id === 'string' ? body.parent_id : null,
+    groupId: typeof body.group_id === 'string' ? body.group_id : null,
+    dateDone: typeof body.date_done === 'string' ? body.date_done : null,
   };
 }

@@ -73,6 +73,21 @@ export class AsyncResult<T = unknown> {
     return this.state === States.FAILURE;
   }
 
+  /**
+   * Reads the task's stored state (from any process with redis:// or postgresql://) and returns it;
+   * afterwards `state` and `info` show it too. PENDING when nothing is stored.
+   * @throws CorruptResultError when what is stored is not a state document.
+   */
+  async refresh(): Promise<StateChange> {
+    const stored = (await this.backend.fetch(this.id)) ?? this.latest;
+    return stored ? { state: stored.state, info: infoOf(stored) } : { state: States.PENDING, info: null };
+  }
+
+  /** Removes the task's stored state (Celery's `forget()`); `state` is PENDING again where it was read from the store. */
+  forget(): Promise<void> {
+    return this.backend.forget(this.id);
+  }
+
   /** Calls `listener` for every state reported from now on. Returns the function that stops it. */
   onState(listener: (change: StateChange) => void): () => void {
     return this.backend.subscribe(this.id, (state) => listener({ state: state.state, info: infoOf(state) }));
@@ -110,6 +125,16 @@ export class AsyncResult<T = unknown> {
       unsubscribe = this.backend.subscribe(this.id, settle);
       const latest = this.latest;
       if (latest && settle(latest)) return;
+      // Stored before this call (another process, an earlier run of this one): read it once.
+      this.backend.fetch(this.id).then(
+        (stored) => stored && settle(stored),
+        (error: unknown) => {
+          unsubscribe();
+          release();
+          if (timer) clearTimeout(timer);
+          reject(error as Error);
+        },
+      );
       if (timeout !== undefined) {
         timer = setTimeout(() => {
           unsubscribe();
@@ -129,8 +154,8 @@ export class AsyncResult<T = unknown> {
       wake?.();
     });
     try {
-      const latest = this.latest;
-      if (latest) queue.push(latest);
+      const latest = this.latest ?? (await this.backend.fetch(this.id));
+      if (latest && queue.length === 0) queue.push(latest);
       for (;;) {
         if (queue.length === 0) {
           // Held only while waiting: an iterator abandoned at a `yield` keeps nothing alive.

@@ -1,5 +1,5 @@
+import { READY_STATES, type StateMessage, type WireMessage } from '../protocol/message';
 import { decodeStateMessage, encodeStateMessage } from '../protocol/result-codec';
-import type { StateMessage, WireMessage } from '../protocol/message';
 import type { ReplyTarget, ResultBackend } from './result-backend';
 import { StateListeners } from './state-listeners';
 
@@ -10,8 +10,11 @@ import { StateListeners } from './state-listeners';
 export class MemoryResultBackend implements ResultBackend {
   private readonly stored = new Map<string, WireMessage>();
   private readonly listeners = new StateListeners();
+  private readonly groups = new Map<string, number>();
 
   async report(_target: ReplyTarget, state: StateMessage): Promise<void> {
+    const previous = this.latest(state.taskId);
+    if (previous && READY_STATES.has(previous.state) && !READY_STATES.has(state.state)) return;
     const message = encodeStateMessage(state);
     this.stored.set(state.taskId, message);
     const decoded = decodeStateMessage(message)!;
@@ -29,6 +32,20 @@ export class MemoryResultBackend implements ResultBackend {
   latest(taskId: string): StateMessage | undefined {
     const message = this.stored.get(taskId);
     return message && decodeStateMessage(message);
+  }
+
+  async fetch(taskId: string): Promise<StateMessage | undefined> {
+    return this.latest(taskId);
+  }
+
+  async forget(taskId: string): Promise<void> {
+    this.stored.delete(taskId);
+  }
+
+  async incrementGroup(groupId: string, by = 1): Promise<number> {
+    const count = (this.groups.get(groupId) ?? 0) + by;
+    this.groups.set(groupId, count);
+    return count;
   }
 
   /** How many tasks have a stored state (for tests: `ignoreResult` tasks add none). */

@@ -22,6 +22,7 @@ export {
 } from './registry';
 
 export type { ReplyTarget, ResultBackend } from '../result/result-backend';
+export { StateCache } from '../result/state-cache';
 export { StateListeners } from '../result/state-listeners';
 
 export {
@@ -38,8 +39,10 @@ export {
 } from '../protocol/message';
 export { decodeTaskMessage, encodeTaskMessage, EMPTY_EMBED, ORIGIN, reprOf } from '../protocol/task-codec';
 export {
+  decodeStateDocument,
   decodeStateMessage,
   deserializeError,
+  encodeStateDocument,
   encodeStateMessage,
   serializeError,
 } from '../protocol/result-codec';

@@ -13,6 +13,8 @@ export interface ResultBackendContext {
   /** The App's transport (the rpc backend shares its connection). */
   readonly transport: Transport;
   readonly options: Readonly<Record<string, unknown>>;
+  /** Seconds a stored result lives (`AppOptions.resultExpires`); null: until forgotten. */
+  readonly resultExpires: number | null;
 }
 
 export type TransportFactory = (url: string, context: TransportContext) => Transport;
@@ -27,6 +29,11 @@ const PLUGIN_PACKAGES: Record<string, string> = {
   amqps: '@queue/amqp',
   pyamqp: '@queue/amqp',
   rpc: '@queue/amqp',
+  redis: '@queue/redis',
+  rediss: '@queue/redis',
+  postgresql: '@queue/postgres',
+  postgres: '@queue/postgres',
+  'db+postgresql': '@queue/postgres',
 };
 
 /** Makes `scheme://` broker URLs use `factory` (how `@queue/amqp` adds `amqp://`). */

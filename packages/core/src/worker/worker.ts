@@ -221,7 +221,7 @@ export class Worker extends EventEmitter<WorkerEvents> {
     this.emit('task-received', envelope);
     const { task } = admission;
     const ignored = task.options.ignoreResult || envelope.ignoreResult;
-    const report = new RunReport(this.app.backend, envelope, ignored);
+    const report = new RunReport(this.app.backend, envelope, ignored, this.app.conf.maxResultBytes);
     if (admission.kind === 'revoked') {
       await this.quietly(report.revoked(admission.reason), envelope);
       this.logger.info(`discarding ${envelope.task}[${envelope.id}]: ${admission.reason}`);

@@ -1,4 +1,4 @@
-import { Ignore, isError, Reject } from '../../errors';
+import { Ignore, isError, Reject, ResultTooLargeError } from '../../errors';
 import type { Logger } from '../../logging/logger';
 import type { TaskEnvelope } from '../../protocol/message';
 import type { ResultBackend } from '../../result/result-backend';
@@ -86,12 +86,16 @@ export async function executeTask(run: Run, host: ExecutionHost): Promise<Outcom
     run.bodyEnded?.();
     let result;
     try {
-      result = toJson(value);
+      result = toJson(value, report.maxResultBytes);
     } catch (error) {
-      const failure = new TypeError(
-        `the return value of ${envelope.task} is not JSON-serializable: ${toError(error).message}`,
-      );
+      const failure =
+        error instanceof ResultTooLargeError
+          ? error
+          : new TypeError(
+              `the return value of ${envelope.task} is not JSON-serializable: ${toError(error).message}`,
+            );
       await report.failure(failure);
+      await hooks.failed(failure);
       return { kind: 'failure', error: failure };
     }
     await report.success(result);

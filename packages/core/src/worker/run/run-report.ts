@@ -1,12 +1,21 @@
-import { NotRegistered, TaskRevokedError } from '../../errors';
+import { NotRegistered, ResultTooLargeError, TaskRevokedError } from '../../errors';
 import { States, type JsonValue, type TaskEnvelope, type TaskState } from '../../protocol/message';
 import { serializeError, tracebackOf } from '../../protocol/result-codec';
 import type { ReplyTarget, ResultBackend } from '../../result/result-backend';
 
-/** A task body's return value (or a state's meta) as JSON, what a Celery client can read; undefined is null. */
-export function toJson(value: unknown): JsonValue {
+/**
+ * A task body's return value (or a state's meta) as JSON, what a Celery client can read; undefined is null.
+ * @throws ResultTooLargeError past `maxBytes`; TypeError when it cannot be JSON (a cycle, a BigInt).
+ */
+export function toJson(value: unknown, maxBytes = Infinity): JsonValue {
   if (value === undefined) return null;
-  return JSON.parse(JSON.stringify(value)) as JsonValue;
+  const text = JSON.stringify(value) ?? 'null';
+  // Characters first (cheap); bytes only when a UTF-8 expansion could cross the limit.
+  if (text.length * 3 > maxBytes) {
+    const bytes = Buffer.byteLength(text);
+    if (bytes > maxBytes) throw new ResultTooLargeError(bytes, maxBytes);
+  }
+  return JSON.parse(text) as JsonValue;
 }
 
 /**
@@ -21,6 +30,8 @@ export class RunReport {
     private readonly envelope: TaskEnvelope,
     /** `ignoreResult` of the task or of the message: report nothing. */
     readonly ignored: boolean,
+    /** Largest result or meta stored, as JSON bytes (the App's `maxResultBytes`). */
+    readonly maxResultBytes: number = Infinity,
   ) {
     this.target = { taskId: envelope.id, replyTo: envelope.replyTo, correlationId: envelope.correlationId };
   }
@@ -35,7 +46,7 @@ export class RunReport {
 
   /** A state the task reports itself (`updateState('PROGRESS', { percent })`). */
   progress(state: TaskState, meta: unknown): Promise<void> {
-    return this.state(state, toJson(meta));
+    return this.state(state, toJson(meta, this.maxResultBytes));
   }
 
   retry(exc: Error | undefined): Promise<void> {
@@ -72,6 +83,8 @@ export class RunReport {
       result,
       traceback,
       children: null,
+      parentId: this.envelope.parentId,
+      groupId: this.envelope.group,
     });
   }
 }

@@ -1,4 +1,4 @@
-import { READY_STATES, type StateMessage } from '@queue/core/transport';
+import { READY_STATES, type StateMessage } from '../protocol/message';
 
 /**
  * The newest state per task id, bounded (least recently updated first out): results can arrive before
@@ -24,6 +24,10 @@ export class StateCache {
     this.states.set(state.taskId, state);
     if (this.states.size > this.capacity) this.states.delete(this.states.keys().next().value!);
     return true;
+  }
+
+  delete(taskId: string): void {
+    this.states.delete(taskId);
   }
 
   get size(): number {
