@@ -32,8 +32,10 @@ fi
 
 # ---- Celery 5 (Debian's python3-celery), for the wire-compatibility tests ----
 /usr/bin/python3 -c 'import celery' 2>/dev/null || apt_install python3-celery || exit 1
+# ... and its Redis result backend (the redis:// interop tests)
+/usr/bin/python3 -c 'import redis' 2>/dev/null || apt_install python3-redis || exit 1
 
-# ---- Redis, for BullMQ in the benchmark's smoke test (bench/test); nothing kept on disk ----
+# ---- Redis: the redis:// result backend's tests, BullMQ in the benchmark's smoke test; nothing kept on disk ----
 redis_up() { redis-cli -h 127.0.0.1 -p 6379 ping 2>/dev/null | grep -qx PONG; }
 if ! redis_up; then
   command -v redis-server >/dev/null && command -v redis-cli >/dev/null || apt_install redis-server || exit 1

@@ -1,0 +1,218 @@
+import Redis, { type RedisOptions } from 'ioredis';
+import {
+  decodeStateDocument,
+  encodeStateDocument,
+  getTaskLogger,
+  READY_STATES,
+  StateCache,
+  StateListeners,
+  TransportError,
+  type ReplyTarget,
+  type ResultBackend,
+  type StateMessage,
+} from '@queue/core/transport';
+import { groupCounterKey, INCREMENT_GROUP_SCRIPT, STORE_STATE_SCRIPT, taskKey } from './keys';
+import { parseRedisUrl, type RedisAddress } from './redis-url';
+
+const TASK_KEY_PREFIX = taskKey('');
+
+/** `transportOptions` read by the redis:// backend. */
+export interface RedisBackendOptions {
+  /** How long a command may wait for Redis (connect included) before it fails. @default 10000 */
+  redisTimeoutMs?: number;
+  /** States kept in this process for tasks it follows or read. @default 10000 */
+  resultCacheSize?: number;
+}
+
+/** ioredis with the two scripts defined on it. */
+type ScriptedRedis = Redis & {
+  storeState(key: string, document: Buffer, expires: string, ready: string): Promise<number>;
+  incrementGroup(key: string, by: string, expires: string): Promise<number>;
+};
+
+function numberOption(options: Readonly<Record<string, unknown>>, name: string, fallback: number): number {
+  const value = options[name];
+  return typeof value === 'number' && Number.isFinite(value) && value > 0 ? value : fallback;
+}
+
+/**
+ * `redis://`: task states in Celery's own layout, so that Celery and our workers and clients share them. A
+ * worker stores each state under `celery-task-meta-<id>` (Celery's JSON document, expiring after
+ * `resultExpires`) and publishes it on the channel of the same name; a caller reads the key (any process,
+ * any time) and listens on the channel, no polling. Two connections: one for commands, one for pub/sub
+ * (opened when something is first followed).
+ */
+export class RedisResultBackend implements ResultBackend {
+  readonly address: RedisAddress;
+  private readonly client: ScriptedRedis;
+  private subscriber: Redis | undefined;
+  private readonly listeners = new StateListeners();
+  /** How many listeners follow each task (its channel is subscribed while there is one). */
+  private readonly followers = new Map<string, number>();
+  private readonly cache: StateCache;
+  private readonly expires: string;
+  private readonly redisOptions: RedisOptions;
+  private readonly logger = getTaskLogger('queue.redis');
+  private closed = false;
+
+  constructor(url: string, options: Readonly<Record<string, unknown>>, resultExpires: number | null) {
+    this.address = parseRedisUrl(url);
+    this.expires = resultExpires === null ? '' : String(resultExpires);
+    this.cache = new StateCache(numberOption(options, 'resultCacheSize', 10_000));
+    const timeoutMs = numberOption(options, 'redisTimeoutMs', 10_000);
+    this.redisOptions = {
+      lazyConnect: true,
+      connectTimeout: timeoutMs,
+      commandTimeout: timeoutMs,
+      maxRetriesPerRequest: 3,
+      // A worker or client outlives a Redis restart: reconnect for ever, at most every 2 s.
+      retryStrategy: (times) => Math.min(times * 100, 2000),
+    };
+    this.client = new Redis(this.address.url, this.redisOptions) as ScriptedRedis;
+    this.client.defineCommand('storeState', { numberOfKeys: 1, lua: STORE_STATE_SCRIPT });
+    this.client.defineCommand('incrementGroup', { numberOfKeys: 1, lua: INCREMENT_GROUP_SCRIPT });
+    this.watch(this.client, 'commands');
+  }
+
+  async report(_target: ReplyTarget, state: StateMessage): Promise<void> {
+    const ready = READY_STATES.has(state.state);
+    const document = encodeStateDocument(ready ? { ...state, dateDone: new Date().toISOString() } : state);
+    await this.command('store a state', () =>
+      this.client.storeState(taskKey(state.taskId), document, this.expires, ready ? '1' : '0'),
+    );
+  }
+
+  /** No reply queue: states are stored under the task's id. */
+  async replyTo(): Promise<string> {
+    return '';
+  }
+
+  subscribe(taskId: string, listener: (state: StateMessage) => void): () => void {
+    const remove = this.listeners.add(taskId, listener);
+    const count = this.followers.get(taskId) ?? 0;
+    this.followers.set(taskId, count + 1);
+    if (count === 0) this.follow(taskId);
+    let done = false;
+    return () => {
+      if (done) return;
+      done = true;
+      remove();
+      const left = (this.followers.get(taskId) ?? 1) - 1;
+      if (left > 0) {
+        this.followers.set(taskId, left);
+        return;
+      }
+      this.followers.delete(taskId);
+      void this.subscriber?.unsubscribe(taskKey(taskId)).catch(() => undefined);
+    };
+  }
+
+  latest(taskId: string): StateMessage | undefined {
+    return this.cache.get(taskId);
+  }
+
+  async fetch(taskId: string): Promise<StateMessage | undefined> {
+    const stored = await this.command('read a state', () => this.client.getBuffer(taskKey(taskId)));
+    if (stored === null) {
+      this.cache.delete(taskId); // forgotten or expired: the store has the last word
+      return undefined;
+    }
+    const state = decodeStateDocument(stored, taskId);
+    this.cache.set(state);
+    return this.cache.get(taskId);
+  }
+
+  async forget(taskId: string): Promise<void> {
+    await this.command('forget a state', () => this.client.del(taskKey(taskId)));
+    this.cache.delete(taskId);
+  }
+
+  async incrementGroup(groupId: string, by = 1): Promise<number> {
+    return this.command('count a group', () =>
+      this.client.incrementGroup(groupCounterKey(groupId), String(by), this.expires),
+    );
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.listeners.clear();
+    this.followers.clear();
+    await Promise.all([this.client, this.subscriber].map((redis) => redis && this.quit(redis)));
+  }
+
+  /** Subscribes to the task's channel (opening the pub/sub connection on first use). */
+  private follow(taskId: string): void {
+    if (!this.subscriber) {
+      this.subscriber = new Redis(this.address.url, { ...this.redisOptions, lazyConnect: false });
+      this.watch(this.subscriber, 'pub/sub');
+      this.subscriber.on('messageBuffer', (channel: Buffer, message: Buffer) =>
+        this.receive(channel, message),
+      );
+      // ioredis subscribes again after a reconnect; states published meanwhile are read from their keys.
+      let connectedOnce = false;
+      this.subscriber.on('ready', () => {
+        if (connectedOnce) for (const id of this.followers.keys()) void this.refetch(id);
+        connectedOnce = true;
+      });
+    }
+    this.subscriber.subscribe(taskKey(taskId)).catch((error: unknown) => {
+      this.logger.warn(`could not follow task ${taskId} on ${this.address.displayUrl}: ${String(error)}`);
+    });
+  }
+
+  private receive(channel: Buffer, message: Buffer): void {
+    const name = channel.toString();
+    if (!name.startsWith(TASK_KEY_PREFIX)) return;
+    const taskId = name.slice(TASK_KEY_PREFIX.length);
+    let state: StateMessage;
+    try {
+      state = decodeStateDocument(message, taskId);
+    } catch (error) {
+      this.logger.warn(`ignored a message on ${name} that is not a task state: ${(error as Error).message}`);
+      return;
+    }
+    if (this.cache.set(state)) this.listeners.notify(state);
+  }
+
+  private async refetch(taskId: string): Promise<void> {
+    try {
+      const state = await this.fetch(taskId);
+      if (state) this.listeners.notify(state);
+    } catch (error) {
+      this.logger.warn(`could not read the state of task ${taskId}: ${(error as Error).message}`);
+    }
+  }
+
+  /** Runs a command; a Redis that cannot be reached becomes a TransportError naming it (password masked). */
+  private async command<T>(what: string, run: () => Promise<T>): Promise<T> {
+    if (this.closed) throw new TransportError(`the redis:// result backend is closed (could not ${what})`);
+    try {
+      return await run();
+    } catch (error) {
+      throw new TransportError(
+        `Redis at ${this.address.displayUrl} could not ${what}: ${(error as Error).message}`,
+        { cause: error },
+      );
+    }
+  }
+
+  /** Without an 'error' listener ioredis would crash the process on a lost connection. */
+  private watch(redis: Redis, role: string): void {
+    let reported = false;
+    redis.on('error', (error: Error) => {
+      if (reported) return; // once per outage: ioredis retries every second or two
+      reported = true;
+      this.logger.warn(`Redis ${role} connection to ${this.address.displayUrl}: ${error.message}`);
+    });
+    redis.on('ready', () => (reported = false));
+  }
+
+  private async quit(redis: Redis): Promise<void> {
+    try {
+      await redis.quit();
+    } catch {
+      redis.disconnect();
+    }
+  }
+}

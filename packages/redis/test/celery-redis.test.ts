@@ -1,0 +1,189 @@
+import { randomUUID } from 'node:crypto';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { join } from 'node:path';
+import { connect } from 'amqplib';
+import { App, RemoteTaskError, States, type StateChange } from '@queue/core';
+import '@queue/amqp';
+import { REDIS_URL } from './helpers';
+
+/**
+ * Results shared with the real Celery (Debian's 5.2, JSON serializer) through Redis: a Python client reads
+ * the states and results our worker stores, and our client reads those of a Python worker.
+ */
+const PYTHON = '/usr/bin/python3';
+const FIXTURES = join(__dirname, 'fixtures');
+const AMQP_URL = process.env.TEST_AMQP_URL ?? 'amqp://guest:guest@127.0.0.1:5672//';
+if (spawnSync(PYTHON, ['-c', 'import celery, redis'], { stdio: 'ignore' }).status !== 0) {
+  throw new Error(`Celery or redis-py missing for ${PYTHON}: apt-get install python3-celery python3-redis`);
+}
+
+jest.setTimeout(90_000);
+
+const env = (queue: string) => ({ ...process.env, AMQP_URL, REDIS_URL, PY_QUEUE: queue });
+
+async function deleteQueue(queue: string): Promise<void> {
+  const model = await connect(AMQP_URL);
+  model.on('error', () => undefined);
+  const channel = await model.createChannel();
+  await channel.deleteQueue(queue).catch(() => undefined);
+  await channel.deleteExchange(queue).catch(() => undefined);
+  await model.close();
+}
+
+function ourApp(queue: string): App {
+  return new App({
+    name: `redis-interop-${queue}`,
+    broker: AMQP_URL,
+    resultBackend: REDIS_URL,
+    defaultQueue: queue,
+    setAsCurrent: false,
+  });
+}
+
+/** Runs a process to its end (asynchronously: our worker in this process must keep serving meanwhile). */
+function runProcess(args: string[], queue: string, timeoutMs: number) {
+  return new Promise<{ status: number | null; stdout: string; stderr: string }>((resolve) => {
+    const child = spawn(PYTHON, args, { cwd: FIXTURES, env: env(queue) });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    child.once('close', (status) => {
+      clearTimeout(timer);
+      resolve({ status, stdout, stderr });
+    });
+  });
+}
+
+describe('a Python Celery client reads what our worker stores in Redis', () => {
+  const queue = `test.redis-from-python.${randomUUID().slice(0, 8)}`;
+  let app: App;
+
+  beforeAll(async () => {
+    app = ourApp(queue);
+    app.task({ name: 'it.add' }, (a: number, b: number) => a + b);
+    app.task({ name: 'it.fail' }, (message: string) => {
+      throw new TypeError(message);
+    });
+    app.task({ name: 'it.progress', bind: true }, async (self, steps: number) => {
+      for (let step = 1; step <= steps; step++) {
+        await self.updateState('PROGRESS', { percent: Math.floor((step * 100) / steps) });
+        await new Promise((resolve) => setTimeout(resolve, 300));
+      }
+      return steps;
+    });
+    await app.worker({ concurrency: 4 }).start();
+  });
+
+  afterAll(async () => {
+    await app.close({ timeoutMs: 2000 });
+    await deleteQueue(queue);
+  });
+
+  test('SUCCESS, FAILURE with type and message, PROGRESS meta', async () => {
+    const run = await runProcess([join(FIXTURES, 'celery_redis_client.py'), queue], queue, 80_000);
+    if (run.status !== 0) throw new Error(`celery client failed (${run.status}): ${run.stderr}`);
+    const out = JSON.parse(run.stdout.trim().split('\n').at(-1)!) as Record<string, unknown>;
+    expect(out.add).toBe(42);
+    expect(out.fail).toEqual({ type: 'TypeError', message: 'from python', state: 'FAILURE' });
+    expect(out.progress).toEqual([
+      { state: 'PROGRESS', info: { percent: 33 } },
+      { state: 'PROGRESS', info: { percent: 66 } },
+      { state: 'PROGRESS', info: { percent: 100 } },
+    ]);
+    expect(out.progress_result).toBe(3);
+  });
+});
+
+describe('our client reads what a Python Celery worker stores in Redis', () => {
+  const queue = `test.redis-to-python.${randomUUID().slice(0, 8)}`;
+  let worker: ChildProcess;
+  let app: App;
+  let log = '';
+
+  beforeAll(async () => {
+    worker = spawn(
+      PYTHON,
+      [
+        '-m',
+        'celery',
+        '-A',
+        'celery_redis_app',
+        'worker',
+        '-Q',
+        queue,
+        '-P',
+        'solo',
+        '-l',
+        'info',
+        '--without-mingle',
+        '--without-gossip',
+        '--without-heartbeat',
+        '-n',
+        `py-${queue}@%h`,
+      ],
+      { cwd: FIXTURES, env: env(queue), stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`celery worker not ready in 30 s:\n${log}`)), 30_000);
+      const watch = (chunk: Buffer) => {
+        log += chunk.toString();
+        if (/ready\./.test(log)) {
+          clearTimeout(timer);
+          resolve();
+        }
+      };
+      worker.stdout!.on('data', watch);
+      worker.stderr!.on('data', watch);
+      worker.once('exit', (code) => reject(new Error(`celery worker exited with ${code}:\n${log}`)));
+    });
+    app = ourApp(queue);
+  });
+
+  afterAll(async () => {
+    await app?.close({ timeoutMs: 1000 });
+    if (worker && worker.exitCode === null) {
+      const exited = new Promise((resolve) => worker.once('exit', resolve));
+      worker.kill('SIGTERM');
+      await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 10_000))]);
+      if (worker.exitCode === null) worker.kill('SIGKILL');
+    }
+    await deleteQueue(queue);
+  });
+
+  test('its result, read by the sender and by a fresh App after the fact', async () => {
+    const result = await app.sendTask('py.add', [2, 40]);
+    await expect(result.get({ timeout: 20 })).resolves.toBe(42);
+    const other = ourApp(queue);
+    try {
+      await expect(other.asyncResult(result.id).refresh()).resolves.toEqual({
+        state: States.SUCCESS,
+        info: 42,
+      });
+    } finally {
+      await other.close();
+    }
+  });
+
+  test('its PROGRESS states arrive through the channel, in order, then SUCCESS', async () => {
+    const result = await app.sendTask('py.progress', [3]);
+    const seen: StateChange[] = [];
+    for await (const change of result) seen.push(change);
+    expect(seen.filter((s) => s.state === 'PROGRESS').map((s) => s.info)).toEqual([
+      { percent: 33 },
+      { percent: 66 },
+      { percent: 100 },
+    ]);
+    expect(seen.at(-1)).toEqual({ state: States.SUCCESS, info: 3 });
+  });
+
+  test('its FAILURE rejects get() with the Python type, message and traceback', async () => {
+    const result = await app.sendTask('py.fail', ['python says no']);
+    const error = await result.get({ timeout: 20 }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(RemoteTaskError);
+    expect((error as RemoteTaskError).excType).toBe('ValueError');
+    expect((error as RemoteTaskError).message).toContain('python says no');
+    expect((error as RemoteTaskError).traceback).toContain('raise ValueError(message)');
+  });
+});
