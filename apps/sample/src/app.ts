@@ -7,14 +7,24 @@ const queueType = process.env.QUEUE_TYPE || undefined;
 const connectTimeout = Number(process.env.AMQP_CONNECT_TIMEOUT) || undefined;
 
 /**
+ * Where task states are kept: `RESULT_BACKEND` when set (`redis://…`, `postgresql://…`, `rpc://`), else the
+ * records' PostgreSQL (`DATABASE_URL`: every process, and a restarted one, reads every task's state), else
+ * `rpc://` with RabbitMQ (only the sending process sees the states), else in memory.
+ */
+export function resultBackendFor(env: NodeJS.ProcessEnv): string {
+  if (env.RESULT_BACKEND) return env.RESULT_BACKEND;
+  if (env.DATABASE_URL) return env.DATABASE_URL;
+  return env.AMQP_URL ? 'rpc://' : 'memory://';
+}
+
+/**
  * The sample's App: the in-memory broker by default (web, worker and tasks in one process). With `AMQP_URL`
- * it publishes to RabbitMQ and receives states over Celery's `rpc://` backend, which delivers a task's
- * states only to the App that sent it. `AMQP_URL` may list several brokers, `;`-separated, for failover.
+ * it publishes to RabbitMQ; `AMQP_URL` may list several brokers, `;`-separated, for failover.
  */
 export const app = new App({
   name: 'hello_celery',
   broker: amqpUrl ?? 'memory://',
-  resultBackend: amqpUrl ? 'rpc://' : 'memory://',
+  resultBackend: resultBackendFor(process.env),
   defaultQueue: process.env.QUEUE ?? 'celery',
   transportOptions: amqpUrl
     ? {

@@ -30,10 +30,10 @@ export class RecordService {
 
   /** The newest records, each with its task's state. */
   async listRecords(limit?: number): Promise<RecordView[]> {
-    return (await this.store.list(limit)).map((record) => this.view(record));
+    return Promise.all((await this.store.list(limit)).map((record) => this.view(record)));
   }
 
-  private view(record: TaskRecord): RecordView {
-    return { ...record, task: taskSnapshot(this.app, record.taskId) };
+  private async view(record: TaskRecord): Promise<RecordView> {
+    return { ...record, task: await taskSnapshot(this.app, record.taskId) };
   }
 }

@@ -8,7 +8,15 @@
 export const EVENT_PREFIX = '@@bench ';
 
 /** The systems that run as Node role processes (Celery's run in Python). */
-export const NODE_SYSTEMS = ['raw', 'raw-same-work', 'ours-async', 'ours-threads', 'bullmq'] as const;
+export const NODE_SYSTEMS = [
+  'raw',
+  'raw-same-work',
+  'ours-async',
+  'ours-redis',
+  'ours-postgres',
+  'ours-threads',
+  'bullmq',
+] as const;
 export type NodeSystemId = (typeof NODE_SYSTEMS)[number];
 
 /**

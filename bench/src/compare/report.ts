@@ -146,6 +146,7 @@ export function renderReport(
           ),
         ),
       ].map((i) => `[${i}]`);
+      if (system.only && !system.only.includes(column.scenario)) return '—';
       if (row.median === null) {
         const status = row.notOk[0]?.status ?? 'failed';
         return `${status} ${marks.join('')}`.trim();

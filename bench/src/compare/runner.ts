@@ -69,6 +69,7 @@ export async function runAll(plan: RunPlan): Promise<{ steps: StepRecord[]; clea
     for (const system of plan.systems) {
       const session = new Session(system, plan.settings);
       for (const scenario of plan.scenarios) {
+        if (system.only && !system.only.includes(scenario)) continue;
         const n = stepN(config, system.tier, scenario);
         const started = Date.now();
         const skip =

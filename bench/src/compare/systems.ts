@@ -1,8 +1,18 @@
 import { join, resolve } from 'node:path';
 import type { ChildSpec } from './child';
+import type { ScenarioId } from './config';
 import type { NodeSystemId, Role, RoleParams } from './protocol';
 
-export const SYSTEM_IDS = ['raw', 'raw-same-work', 'ours-async', 'ours-threads', 'bullmq', 'celery'] as const;
+export const SYSTEM_IDS = [
+  'raw',
+  'raw-same-work',
+  'ours-async',
+  'ours-redis',
+  'ours-postgres',
+  'ours-threads',
+  'bullmq',
+  'celery',
+] as const;
 export type SystemId = (typeof SYSTEM_IDS)[number];
 
 /** The systems compared, as the harness starts them: each worker and client is a process of its own. */
@@ -20,6 +30,8 @@ export interface SystemSpec {
   concurrency: number;
   /** The worker or a client, ready to spawn. */
   spawn(role: Role, params: RoleParams, python: string): ChildSpec;
+  /** Only these scenarios (the others are left blank in the table). @default all */
+  only?: readonly ScenarioId[];
 }
 
 /** bench/python (this file is bench/dist/compare/systems.js once built). */
@@ -115,6 +127,27 @@ export const SYSTEMS: Record<SystemId, SystemSpec> = {
     tier: 'main',
     concurrency: 16,
     spawn: nodeRole('ours-async'),
+  },
+  'ours-redis': {
+    id: 'ours-redis',
+    label: 'ours, redis:// results',
+    setup: 'as ours (async pool), with the redis:// result backend (127.0.0.1:6379/0) instead of rpc://',
+    store: 'rabbitmq',
+    tier: 'main',
+    concurrency: 16,
+    spawn: nodeRole('ours-redis'),
+    only: ['roundtrip', 'latency'],
+  },
+  'ours-postgres': {
+    id: 'ours-postgres',
+    label: 'ours, postgresql:// results',
+    setup:
+      'as ours (async pool), with the postgresql:// result backend (127.0.0.1:5432/test, its own table) instead of rpc://',
+    store: 'rabbitmq',
+    tier: 'main',
+    concurrency: 16,
+    spawn: nodeRole('ours-postgres'),
+    only: ['roundtrip', 'latency'],
   },
   'ours-threads': {
     id: 'ours-threads',

@@ -6,6 +6,6 @@ registerResultBackend(
   (url, { options, resultExpires }) => new RedisResultBackend(url, options, resultExpires),
 );
 
-export { RedisResultBackend, type RedisBackendOptions } from './redis-result-backend';
+export { RedisResultBackend } from './redis-result-backend';
 export { parseRedisUrl, type RedisAddress } from './redis-url';
 export { groupCounterKey, taskKey } from './keys';

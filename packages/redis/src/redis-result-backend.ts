@@ -16,12 +16,9 @@ import { parseRedisUrl, type RedisAddress } from './redis-url';
 
 const TASK_KEY_PREFIX = taskKey('');
 
-/** `transportOptions` read by the redis:// backend. */
-export interface RedisBackendOptions {
-  /** How long a command may wait for Redis (connect included) before it fails. @default 10000 */
-  redisTimeoutMs?: number;
-  /** States kept in this process for tasks it follows or read. @default 10000 */
-  resultCacheSize?: number;
+/** What tells two reads of a stored state apart (a stored document is rewritten only by a new state). */
+function sameness(state: StateMessage): string {
+  return `${state.state}\u0000${state.dateDone ?? ''}\u0000${JSON.stringify(state.result)}`;
 }
 
 /** ioredis with the two scripts defined on it. */
@@ -55,11 +52,12 @@ export class RedisResultBackend implements ResultBackend {
   private readonly logger = getTaskLogger('queue.redis');
   private closed = false;
 
+  /** `options`: the App's `transportOptions`, of which only the shared `resultCacheSize` is read. */
   constructor(url: string, options: Readonly<Record<string, unknown>>, resultExpires: number | null) {
     this.address = parseRedisUrl(url);
     this.expires = resultExpires === null ? '' : String(resultExpires);
     this.cache = new StateCache(numberOption(options, 'resultCacheSize', 10_000));
-    const timeoutMs = numberOption(options, 'redisTimeoutMs', 10_000);
+    const timeoutMs = this.address.timeoutMs;
     this.redisOptions = {
       lazyConnect: true,
       connectTimeout: timeoutMs,
@@ -112,14 +110,18 @@ export class RedisResultBackend implements ResultBackend {
   }
 
   async fetch(taskId: string): Promise<StateMessage | undefined> {
+    return (await this.read(taskId)).state;
+  }
+
+  /** Reads the key; `news` tells whether it told this process something it did not know. */
+  private async read(taskId: string): Promise<{ state: StateMessage | undefined; news: boolean }> {
     const stored = await this.command('read a state', () => this.client.getBuffer(taskKey(taskId)));
     if (stored === null) {
       this.cache.delete(taskId); // forgotten or expired: the store has the last word
-      return undefined;
+      return { state: undefined, news: false };
     }
-    const state = decodeStateDocument(stored, taskId);
-    this.cache.set(state);
-    return this.cache.get(taskId);
+    const news = this.isNews(decodeStateDocument(stored, taskId));
+    return { state: this.cache.get(taskId), news };
   }
 
   async forget(taskId: string): Promise<void> {
@@ -156,9 +158,13 @@ export class RedisResultBackend implements ResultBackend {
         connectedOnce = true;
       });
     }
-    this.subscriber.subscribe(taskKey(taskId)).catch((error: unknown) => {
-      this.logger.warn(`could not follow task ${taskId} on ${this.address.displayUrl}: ${String(error)}`);
-    });
+    // A state stored before the subscription took effect was published to nobody: read the key once it has.
+    this.subscriber.subscribe(taskKey(taskId)).then(
+      () => (this.followers.has(taskId) ? this.refetch(taskId) : undefined),
+      (error: unknown) => {
+        this.logger.warn(`could not follow task ${taskId} on ${this.address.displayUrl}: ${String(error)}`);
+      },
+    );
   }
 
   private receive(channel: Buffer, message: Buffer): void {
@@ -172,13 +178,23 @@ export class RedisResultBackend implements ResultBackend {
       this.logger.warn(`ignored a message on ${name} that is not a task state: ${(error as Error).message}`);
       return;
     }
-    if (this.cache.set(state)) this.listeners.notify(state);
+    if (this.isNews(state)) this.listeners.notify(state);
+  }
+
+  /**
+   * Records `state`; true when it is news for the listeners: the same stored document may reach this
+   * process twice (read from its key when following starts, and published on its channel).
+   */
+  private isNews(state: StateMessage): boolean {
+    const known = this.cache.get(state.taskId);
+    if (known && sameness(known) === sameness(state)) return false;
+    return this.cache.set(state);
   }
 
   private async refetch(taskId: string): Promise<void> {
     try {
-      const state = await this.fetch(taskId);
-      if (state) this.listeners.notify(state);
+      const { state, news } = await this.read(taskId);
+      if (state && news) this.listeners.notify(state);
     } catch (error) {
       this.logger.warn(`could not read the state of task ${taskId}: ${(error as Error).message}`);
     }

@@ -6,11 +6,14 @@ export interface RedisAddress {
   readonly url: string;
   readonly displayUrl: string;
   readonly tls: boolean;
+  /** `?timeoutMs=`: connect and command timeout. @default 10000 */
+  readonly timeoutMs: number;
 }
 
 /**
- * `redis://[[user]:password@]host[:port][/db]` as Celery writes it (db 0 by default); `rediss://` for TLS.
- * @throws ConfigurationError naming what is wrong (never the password).
+ * `redis://[[user]:password@]host[:port][/db][?timeoutMs=N]` as Celery writes it (db 0 by default);
+ * `rediss://` for TLS. The backend's settings live in the URL (the App's `transportOptions` belong to the
+ * broker). @throws ConfigurationError naming what is wrong (never the password).
  */
 export function parseRedisUrl(url: string): RedisAddress {
   let parsed: URL;
@@ -29,7 +32,23 @@ export function parseRedisUrl(url: string): RedisAddress {
       `result backend URL ${mask(url)}: the path must be a database number, got /${db}`,
     );
   }
-  return { url, displayUrl: mask(url), tls: parsed.protocol === 'rediss:' };
+  let timeoutMs = 10_000;
+  for (const [name, value] of parsed.searchParams) {
+    if (name !== 'timeoutMs') {
+      throw new ConfigurationError(
+        `result backend URL ${mask(url)}: unknown parameter ${JSON.stringify(name)} (known: timeoutMs)`,
+      );
+    }
+    timeoutMs = Number(value);
+    if (!Number.isInteger(timeoutMs) || timeoutMs < 1) {
+      throw new ConfigurationError(
+        `result backend URL ${mask(url)}: timeoutMs must be a whole number of ms ≥ 1`,
+      );
+    }
+  }
+  const plain = new URL(url);
+  plain.search = '';
+  return { url: plain.toString(), displayUrl: mask(url), tls: parsed.protocol === 'rediss:', timeoutMs };
 }
 
 function mask(url: string): string {

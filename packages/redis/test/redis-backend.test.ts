@@ -200,12 +200,15 @@ test('incrementGroup is atomic across processes: 50 concurrent increments from t
 });
 
 test('an unreachable Redis fails within its timeout with the URL, password masked', async () => {
-  const backend = new RedisResultBackend('redis://:s3cret@127.0.0.1:1/0', { redisTimeoutMs: 1000 }, 60);
+  const backend = new RedisResultBackend('redis://:s3cret@127.0.0.1:1/0?timeoutMs=1000', {}, 60);
   try {
     const started = Date.now();
     const error = await backend.fetch('any').catch((e: unknown) => e);
     expect(error).toBeInstanceOf(TransportError);
     expect((error as Error).message).toMatch(/redis:\/\/:\*\*\*\*@127\.0\.0\.1:1\/0/);
+    expect(() => new RedisResultBackend('redis://127.0.0.1/0?bogus=1', {}, 60)).toThrow(
+      /unknown parameter "bogus"/,
+    );
     expect((error as Error).message).not.toContain('s3cret');
     expect(Date.now() - started).toBeLessThan(10_000);
   } finally {

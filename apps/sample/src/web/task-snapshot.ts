@@ -30,11 +30,14 @@ function percentOf(change: StateChange): number {
 }
 
 /**
- * The latest state of a task, as the App's result backend keeps it. With `rpc://` only the App that sent a
- * task receives its states, so tasks sent by an earlier process (before a restart) read as PENDING.
+ * The latest state of a task, as the App's result backend keeps it: read from the store (PostgreSQL,
+ * Redis) unless this process already saw it finish. With `rpc://` only the App that sent a task receives
+ * its states, so tasks sent by an earlier process (before a restart) read as PENDING there.
  */
-export function taskSnapshot(app: App, taskId: string): TaskSnapshot {
+export async function taskSnapshot(app: App, taskId: string): Promise<TaskSnapshot> {
   const result = app.asyncResult(taskId);
-  const change: StateChange = { state: result.state, info: result.info };
+  const change: StateChange = result.ready()
+    ? { state: result.state, info: result.info }
+    : await result.refresh().catch((error: unknown) => ({ state: result.state, info: error }));
   return { id: taskId, state: change.state, percent: percentOf(change), info: jsonInfo(change.info) };
 }

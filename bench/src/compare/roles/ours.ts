@@ -1,6 +1,7 @@
 /**
  * Ours, as an application uses it: `add.delay(i, 1)` (resolves on the broker's confirm), `get()` over
- * rpc://, and a worker with concurrency 16, acks late (the default), in the async or the threads pool.
+ * rpc:// (or a result store: redis://, postgresql://), and a worker with concurrency 16, acks late (the
+ * default), in the async or the threads pool.
  */
 import { hostname } from 'node:os';
 import { join } from 'node:path';
@@ -21,16 +22,20 @@ type OursApp = typeof import('./ours-app.js');
 const APP_MODULE = join(__dirname, 'ours-app.js');
 
 /** Loads ours-app.js for these parameters (the environment is how threads get them too). */
-async function loadApp(params: RoleParams): Promise<OursApp> {
+async function loadApp(params: RoleParams, resultBackend: string): Promise<OursApp> {
   process.env.BENCH_BROKER = params.broker;
   process.env.BENCH_QUEUE = params.queue;
+  process.env.BENCH_RESULT_BACKEND = resultBackend;
   return import('./ours-app.js');
 }
 
 class OursClient implements ClientAdapter {
   private loaded: OursApp | undefined;
 
-  constructor(private readonly params: RoleParams) {}
+  constructor(
+    private readonly params: RoleParams,
+    private readonly resultBackend: string,
+  ) {}
 
   private get ours(): OursApp {
     if (!this.loaded) throw new Error('not connected');
@@ -38,7 +43,7 @@ class OursClient implements ClientAdapter {
   }
 
   async connect(): Promise<void> {
-    this.loaded = await loadApp(this.params);
+    this.loaded = await loadApp(this.params, this.resultBackend);
     await this.loaded.app.connect();
   }
 
@@ -68,10 +73,11 @@ class OursWorker implements WorkerAdapter {
   constructor(
     private readonly params: RoleParams,
     private readonly pool: Pool,
+    private readonly resultBackend: string,
   ) {}
 
   async start(hooks: RunHooks): Promise<void> {
-    this.loaded = await loadApp(this.params);
+    this.loaded = await loadApp(this.params, this.resultBackend);
     const worker = this.loaded.app.worker({
       concurrency: this.params.concurrency,
       hostname: `${this.params.queue}@${hostname()}`,
@@ -92,9 +98,10 @@ class OursWorker implements WorkerAdapter {
   }
 }
 
-export function oursAdapter(pool: Pool): SystemAdapter {
+/** Ours in `pool`, its results in `resultBackend` (rpc://, or a store: redis://, postgresql://). */
+export function oursAdapter(pool: Pool, resultBackend = 'rpc://'): SystemAdapter {
   return {
-    client: (params) => new OursClient(params),
-    worker: (params) => new OursWorker(params, pool),
+    client: (params) => new OursClient(params, resultBackend),
+    worker: (params) => new OursWorker(params, pool, resultBackend),
   };
 }

@@ -109,6 +109,9 @@ export function decodeStateMessage(message: WireMessage): StateMessage | undefin
   };
 }
 
+/** A stored document may be as large as a result a worker was allowed to store (Redis's own cap: 512 MiB). */
+const STORED_DOCUMENT_LIMITS = { ...DEFAULT_JSON_LIMITS, maxBytes: 512 * 1024 * 1024 };
+
 /**
  * A state as Celery's key-value result backends store it (Redis `celery-task-meta-<id>`): `status`, `result`,
  * `traceback`, `children`, `date_done` (ISO 8601 for ready states, else null), `group_id`/`parent_id` when
@@ -135,7 +138,7 @@ export function encodeStateDocument(state: StateMessage): Buffer {
 export function decodeStateDocument(stored: Buffer | string, taskId: string): StateMessage {
   let body: JsonValue;
   try {
-    body = parseJsonBody(Buffer.isBuffer(stored) ? stored : Buffer.from(stored), DEFAULT_JSON_LIMITS);
+    body = parseJsonBody(Buffer.isBuffer(stored) ? stored : Buffer.from(stored), STORED_DOCUMENT_LIMITS);
   } catch (error) {
     throw new CorruptResultError(taskId, (error as Error).message);
   }

@@ -1,0 +1,31 @@
+import { registerResultBackend } from '@queue/core/transport';
+import { PostgresResultBackend } from './postgres-result-backend';
+import { POSTGRES_SCHEMES } from './settings';
+
+/** `transportOptions.resultCacheSize` when it is a positive integer (the key `@queue/amqp` knows too). */
+function cacheSizeOf(options: Readonly<Record<string, unknown>>): number | undefined {
+  const size = options.resultCacheSize;
+  return typeof size === 'number' && Number.isSafeInteger(size) && size > 0 ? size : undefined;
+}
+
+registerResultBackend(
+  POSTGRES_SCHEMES,
+  (url, { options, resultExpires }) =>
+    new PostgresResultBackend(url, { resultExpires, cacheSize: cacheSizeOf(options) }),
+);
+
+export { PostgresResultBackend, type PostgresBackendOptions } from './postgres-result-backend';
+export { migrate } from './migrate';
+export { schemaStatements } from './schema';
+export {
+  DEFAULT_CONNECT_TIMEOUT_MS,
+  DEFAULT_POOL_SIZE,
+  DEFAULT_QUERY_TIMEOUT_MS,
+  DEFAULT_TABLE_PREFIX,
+  maskUrl,
+  parsePostgresUrl,
+  POSTGRES_SCHEMES,
+  tableNames,
+  type PostgresSettings,
+  type TableNames,
+} from './settings';
