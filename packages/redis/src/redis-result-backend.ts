@@ -115,7 +115,10 @@ export class RedisResultBackend implements ResultBackend {
 
   /** Reads the key; `news` tells whether it told this process something it did not know. */
   private async read(taskId: string): Promise<{ state: StateMessage | undefined; news: boolean }> {
+    const before = this.cache.get(taskId);
     const stored = await this.command('read a state', () => this.client.getBuffer(taskKey(taskId)));
+    // A state that came through the channel while the key was read is newer than what was read.
+    if (this.cache.get(taskId) !== before) return { state: this.cache.get(taskId), news: false };
     if (stored === null) {
       this.cache.delete(taskId); // forgotten or expired: the store has the last word
       return { state: undefined, news: false };

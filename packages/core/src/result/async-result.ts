@@ -145,7 +145,10 @@ export class AsyncResult<T = unknown> {
     });
   }
 
-  /** Iterates state changes as they happen (starting with the current one, if any), ending after a ready state. */
+  /**
+   * Iterates state changes as they happen (starting with the current one, if any), ending after a ready state;
+   * the same state with the same meta twice in a row is reported once.
+   */
   async *[Symbol.asyncIterator](): AsyncIterator<StateChange> {
     const queue: StateMessage[] = [];
     let wake: (() => void) | undefined;
@@ -156,6 +159,7 @@ export class AsyncResult<T = unknown> {
     try {
       const latest = this.latest ?? (await this.backend.fetch(this.id));
       if (latest && queue.length === 0) queue.push(latest);
+      let previous: string | undefined;
       for (;;) {
         if (queue.length === 0) {
           // Held only while waiting: an iterator abandoned at a `yield` keeps nothing alive.
@@ -164,6 +168,10 @@ export class AsyncResult<T = unknown> {
           release();
         }
         const state = queue.shift()!;
+        // A store may hand the same state over twice (read when following starts, and announced).
+        const key = `${state.state}\u0000${JSON.stringify(state.result)}`;
+        if (key === previous) continue;
+        previous = key;
         yield { state: state.state, info: infoOf(state) };
         if (READY_STATES.has(state.state)) return;
       }
