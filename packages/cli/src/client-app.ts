@@ -1,4 +1,4 @@
-import { App } from '@queue/core';
+import { App, configureLogging } from '@queue/core';
 import { CliUsageError } from './cli-error';
 import { loadApp } from './load-app';
 
@@ -11,8 +11,12 @@ export interface ClientAppOptions {
   connectTimeout?: number;
 }
 
-/** The App of `--app`, or a bare one on `--broker` / `AMQP_URL`. */
+/**
+ * The App of `--app`, or a bare one on `--broker` / `AMQP_URL`. One-shot commands print their results on
+ * stdout, so their log lines (a reconnect, a dropped event) go to stderr.
+ */
 export function clientApp(command: string, options: ClientAppOptions): App {
+  configureLogging({ stream: 'stderr' });
   if (!options.app && !options.broker) {
     throw new CliUsageError(
       `queue ${command} needs --app <module> or --broker <url> (or AMQP_URL in the environment)`,
@@ -31,13 +35,15 @@ export function clientApp(command: string, options: ClientAppOptions): App {
       });
 }
 
-/** The App's remote control, or a usage error for transports without one. */
-export function controlOf(app: App) {
-  const control = app.transport.control;
-  if (!control) {
+/**
+ * The App's remote control, or a usage error where it cannot reach a worker: a broker without one, or an
+ * in-process memory:// broker (its workers live in another process).
+ */
+export function controlOf(app: App): App['control'] {
+  if (!app.transport.control || app.transport.displayUrl.startsWith('memory:')) {
     throw new CliUsageError(
       `the broker ${app.transport.displayUrl} has no remote control (in-process memory:// workers cannot be inspected from another process); use an amqp:// broker`,
     );
   }
-  return control;
+  return app.control;
 }

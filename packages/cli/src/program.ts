@@ -5,6 +5,8 @@ import { runCall } from './commands/call';
 import { runWorker } from './commands/worker';
 import { INSPECT_METHODS, runInspect } from './commands/inspect';
 import { runStatus } from './commands/status';
+import { CONTROL_METHODS, runControl } from './commands/control';
+import { runEvents } from './commands/events';
 import { CliUsageError } from './cli-error';
 import { commaList, jsonArray, jsonObject, nonNegativeNumber, positiveInt } from './parse';
 
@@ -53,6 +55,9 @@ function buildProgram(setExitCode: (outcome: CliOutcome) => void): Command {
       '--heartbeat-file <path>',
       'rewrite this file every 10 s while consuming (container healthchecks)',
     )
+    .option('-E, --task-events', 'send task events (celery events, Flower, queue events)')
+    .option('--without-heartbeat', 'send no worker events (online, heartbeat, offline)')
+    .option('--without-mingle', 'do not ask the running workers for revoked ids at start')
     .action(async (options) => {
       await runWorker(options);
       setExitCode('running');
@@ -75,7 +80,7 @@ function buildProgram(setExitCode: (outcome: CliOutcome) => void): Command {
   withBrokerOptions(
     program
       .command('status')
-      .description('ask running workers what became of a task (control channel over RabbitMQ)')
+      .description('ask running workers what became of a task (Celery’s query_task over the broker)')
       .argument('<task-id>', 'the task id printed by `queue call`'),
   )
     .option('--timeout <seconds>', 'how long to collect worker answers', nonNegativeNumber, 1)
@@ -84,13 +89,46 @@ function buildProgram(setExitCode: (outcome: CliOutcome) => void): Command {
   withBrokerOptions(
     program
       .command('inspect')
-      .description('ask running workers (or the broker, for queues) about their state')
-      .argument('<what>', INSPECT_METHODS.join(' | ')),
+      .description('ask running workers, ours and Celery’s (or the broker, for queues), about their state')
+      .argument('<what>', [...INSPECT_METHODS, 'queues'].join(' | '))
+      .argument('[args...]', 'for query_task: task ids'),
   )
-    .option('--timeout <seconds>', 'how long to collect worker answers', nonNegativeNumber, 1)
+    .option('--timeout <seconds>', 'how long to wait for the next worker answer', nonNegativeNumber, 1)
     .option('-d, --destination <hostnames>', 'only these workers (comma-separated)', commaList)
     .option('-Q, --queues <names>', 'for `queues`: which queues (default: the App’s defaultQueue)', commaList)
-    .action(async (what: string, options) => setExitCode(await runInspect(what, options)));
+    .option('--safe', 'for `active`: args and kwargs as repr strings', false)
+    .action(async (what: string, args: string[], options) =>
+      setExitCode(await runInspect(what, args, options)),
+    );
+
+  withBrokerOptions(
+    program
+      .command('control')
+      .description('act on running workers, ours and Celery’s (revoke, shutdown, time_limit, …)')
+      .argument('<method>', CONTROL_METHODS.join(' | '))
+      .argument('[args...]', 'the method’s arguments (e.g. task ids for revoke)'),
+  )
+    .option('--timeout <seconds>', 'how long to wait for the next worker answer', nonNegativeNumber, 1)
+    .option('-d, --destination <hostnames>', 'only these workers (comma-separated)', commaList)
+    .option('--terminate', 'for `revoke`: also stop the task if it is running', false)
+    .option(
+      '--signal <name>',
+      'for `revoke --terminate`: the signal reported (SIGTERM, SIGKILL, …)',
+      'SIGTERM',
+    )
+    .action(async (method: string, args: string[], options) =>
+      setExitCode(await runControl(method, args, options)),
+    );
+
+  withBrokerOptions(
+    program
+      .command('events')
+      .description('print every worker and task event as it arrives (as `celery events --dump`)'),
+  )
+    .option('--json', 'one JSON object per event and line', false)
+    .option('--duration <seconds>', 'stop after this long (default: until SIGINT/SIGTERM)', nonNegativeNumber)
+    .option('--limit <n>', 'stop after this many events', positiveInt)
+    .action(async (options) => setExitCode(await runEvents(options)));
 
   return program;
 }

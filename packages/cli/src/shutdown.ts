@@ -10,12 +10,13 @@ const COLD_EXIT_MS = 2000;
 
 /**
  * First SIGTERM/SIGINT: warm shutdown, then exit 0. A second signal: cold shutdown, exit 1 right after
- * closing the connection (unacked messages return to their queues).
+ * closing the connection (unacked messages return to their queues). Returns the function that starts the
+ * same warm shutdown for another reason (remote control's `shutdown`).
  */
 export function handleShutdownSignals(
   steps: ShutdownSteps,
   exit: (code: number) => void = process.exit,
-): void {
+): () => void {
   let signals = 0;
   const onSignal = (): void => {
     signals += 1;
@@ -35,4 +36,7 @@ export function handleShutdownSignals(
     }
   };
   for (const signal of SIGNALS) process.on(signal, onSignal);
+  return () => {
+    if (signals === 0) onSignal();
+  };
 }

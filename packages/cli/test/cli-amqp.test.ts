@@ -46,21 +46,26 @@ describe('queue CLI on RabbitMQ', () => {
     expect(Date.now() - statSync(join(dir, 'alive')).mtimeMs).toBeLessThan(15_000);
   });
 
-  test('`queue inspect` reaches the running worker over the control channel', async () => {
+  test('`queue inspect` reaches the running worker over Celery’s pidbox, in Celery’s reply shapes', async () => {
     const hostname = `cli-${process.pid}@test`;
     const ping = await run(['inspect', 'ping', '--broker', AMQP_URL, '-d', hostname]);
     expect(ping.code).toBe(0);
-    expect(JSON.parse(ping.stdout)).toEqual({ [hostname]: 'pong' });
+    expect(JSON.parse(ping.stdout)).toEqual({ [hostname]: { ok: 'pong' } });
     const registered = await run(['inspect', 'registered', '--broker', AMQP_URL, '-d', hostname]);
-    expect(JSON.parse(registered.stdout)[hostname]).toEqual(expect.arrayContaining(['cli.add', 'cli.slow']));
+    expect(JSON.parse(registered.stdout)[hostname]).toEqual(['cli.add', 'cli.slow']);
     const stats = await run(['inspect', 'stats', '--broker', AMQP_URL, '-d', hostname]);
     expect(JSON.parse(stats.stdout)[hostname]).toMatchObject({
-      concurrency: 4,
-      queues: [queue],
-      pool: 'async',
+      pool: { 'max-concurrency': 4, implementation: 'async' },
+      prefetch_count: 16,
+      broker: { hostname: '127.0.0.1', port: 5672, transport: 'amqp' },
     });
+    const activeQueues = await run(['inspect', 'active_queues', '--broker', AMQP_URL, '-d', hostname]);
+    expect(JSON.parse(activeQueues.stdout)[hostname]).toEqual([expect.objectContaining({ name: queue })]);
     const queues = await run(['inspect', 'queues', '--broker', AMQP_URL, '-Q', queue]);
     expect(JSON.parse(queues.stdout)).toEqual({ [queue]: 0, [`${queue}.dlq`]: null });
+    const unknown = await run(['inspect', 'nosuch', '--broker', AMQP_URL]);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toMatch(/inspect: unknown 'nosuch'/);
   });
 
   test('`queue inspect active` and `queue status` follow a running task to its outcome', async () => {
@@ -71,7 +76,7 @@ describe('queue CLI on RabbitMQ', () => {
     const hostname = `cli-${process.pid}@test`;
     const active = await run(['inspect', 'active', '--broker', AMQP_URL, '-d', hostname]);
     expect(JSON.parse(active.stdout)[hostname]).toEqual([
-      expect.objectContaining({ id: taskId, name: 'cli.slow' }),
+      expect.objectContaining({ id: taskId, name: 'cli.slow', args: [4000], hostname }),
     ]);
     const running = await run(['status', taskId, '--broker', AMQP_URL]);
     expect(JSON.parse(running.stdout)).toMatchObject({ id: taskId, state: 'STARTED', worker: hostname });
@@ -84,6 +89,34 @@ describe('queue CLI on RabbitMQ', () => {
     const unknown = await run(['status', '00000000-0000-4000-8000-000000000000', '--broker', AMQP_URL]);
     expect(unknown.code).toBe(1);
     expect(JSON.parse(unknown.stdout)).toMatchObject({ state: 'PENDING' });
+  });
+
+  test('`queue control revoke --terminate` stops a running task: REVOKED, and `queue status` says so', async () => {
+    const hostname = `cli-${process.pid}@test`;
+    const sent = await run(['call', 'cli.slow', '--args', '[20000]', '-Q', queue], { AMQP_URL });
+    const taskId = sent.stdout.trim();
+    let active: Record<string, Array<{ id: string }>> = {};
+    for (let attempt = 0; attempt < 20 && !active[hostname]?.length; attempt++) {
+      active = JSON.parse((await run(['inspect', 'active', '--broker', AMQP_URL, '-d', hostname])).stdout);
+    }
+    expect(active[hostname]).toEqual([expect.objectContaining({ id: taskId })]);
+    const revoked = await run([
+      'control',
+      'revoke',
+      taskId,
+      '--terminate',
+      '--broker',
+      AMQP_URL,
+      '-d',
+      hostname,
+    ]);
+    expect(revoked.code).toBe(0);
+    expect(JSON.parse(revoked.stdout)).toEqual({ [hostname]: { ok: `terminate: ${taskId}` } });
+    const status = await run(['status', taskId, '--broker', AMQP_URL]);
+    expect(JSON.parse(status.stdout)).toMatchObject({ id: taskId, state: 'REVOKED', worker: hostname });
+    const usage = await run(['control', 'revoke', '--broker', AMQP_URL]);
+    expect(usage.code).toBe(2);
+    expect(usage.stderr).toMatch(/usage: queue control revoke <task id>/);
   });
 
   test('`queue inspect` on the in-memory broker is a clear usage error', async () => {

@@ -29,6 +29,15 @@ import 'reflect-metadata';
 export { App } from './app/app';
 export type { AppOptions } from './app/app-options';
 export { currentApp } from './app/current-app';
+export {
+  Control,
+  Inspect,
+  type ControlCallOptions,
+  type ControlReplies,
+  type ControlTarget,
+  type RevokeOptions,
+  type TaskInfo,
+} from './app/control';
 
 export {
   BaseTask,
@@ -46,6 +55,7 @@ export type { DeliveryInfo, TaskRequest } from './task/request';
 export type { TaskHost } from './task/task-host';
 
 export { AsyncResult, type GetOptions, type StateChange } from './result/async-result';
+export type { CeleryEvent } from './protocol/celery-events';
 
 export { Worker, type WorkerEvents, type WorkerOptions } from './worker/worker';
 

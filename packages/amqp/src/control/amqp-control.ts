@@ -1,7 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import type { Channel, ConsumeMessage } from 'amqplib';
 import {
+  clock,
+  isAddressedTo,
   parseJsonBody,
+  type BroadcastOptions,
   type ControlChannel,
   type ControlCommand,
   type ControlReply,
@@ -12,27 +15,63 @@ import type { AmqpConnection } from '../connection/amqp-connection';
 import { amqpReplyCode, NOT_FOUND } from '../errors';
 import type { CompiledAmqpOptions } from '../options';
 
-/** Fanout exchange every worker's control queue is bound to (ours, not Celery's `celery.pidbox`). */
-export const CONTROL_EXCHANGE = 'queue.control';
-const CONTROL_LIMITS = { maxBytes: 1024 * 1024, maxDepth: 32 };
+/** kombu's Mailbox entities for the control namespace `celery` (PROTOCOL-2 §2.1). */
+export const PIDBOX_EXCHANGE = 'celery.pidbox';
+export const PIDBOX_REPLY_EXCHANGE = 'reply.celery.pidbox';
+const PIDBOX_QUEUE_ARGUMENTS = { 'x-expires': 10_000, 'x-message-ttl': 300_000 };
+/** A request is small; a reply (`stats`, `active` of a busy worker) can be larger. */
+const REQUEST_LIMITS = { maxBytes: 1024 * 1024, maxDepth: 32 };
+const REPLY_LIMITS = { maxBytes: 16 * 1024 * 1024, maxDepth: 64 };
 
-function json(value: unknown): Buffer {
+type JsonObject = Record<string, JsonValue>;
+
+function isObject(value: JsonValue | undefined): value is JsonObject {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function json(value: JsonValue): Buffer {
   return Buffer.from(JSON.stringify(value));
 }
 
-function parse(message: ConsumeMessage): Record<string, JsonValue> | undefined {
+function headerClock(message: ConsumeMessage): number {
+  const value: unknown = (message.properties.headers as Record<string, unknown> | undefined)?.clock;
+  return typeof value === 'number' ? value : Number(value) || 0;
+}
+
+/** A request as kombu sends it, or the reason it is not one. */
+function decodeRequest(
+  raw: ConsumeMessage,
+): { command: ControlCommand; ticket?: string; replyTo?: { exchange: string; routingKey: string } } | string {
+  let body: JsonValue;
   try {
-    const body = parseJsonBody(message.content, CONTROL_LIMITS);
-    return body && typeof body === 'object' && !Array.isArray(body) ? body : undefined;
-  } catch {
-    return undefined;
+    body = parseJsonBody(raw.content, REQUEST_LIMITS);
+  } catch (error) {
+    return (error as Error).message;
   }
+  if (!isObject(body)) return 'the body is not a JSON object';
+  const { method, destination, pattern, matcher } = body;
+  if (typeof method !== 'string') return 'no method';
+  if (destination !== null && destination !== undefined && !Array.isArray(destination))
+    return 'destination is neither a list nor null';
+  const command: ControlCommand = {
+    method,
+    arguments: isObject(body.arguments) ? body.arguments : {},
+    destination: destination ? destination.filter((name): name is string => typeof name === 'string') : null,
+    pattern: typeof pattern === 'string' ? pattern : null,
+    matcher: matcher === 'glob' || matcher === 'pcre' ? matcher : null,
+  };
+  const replyTo = body.reply_to;
+  if (typeof body.ticket !== 'string' || !isObject(replyTo)) return { command };
+  const { exchange, routing_key: routingKey } = replyTo;
+  if (typeof exchange !== 'string' || typeof routingKey !== 'string') return { command };
+  return { command, ticket: body.ticket, replyTo: { exchange, routingKey } };
 }
 
 /**
- * Remote control over RabbitMQ, as Celery's pidbox in spirit: each worker consumes a private queue
- * `<hostname>.queue.control` (auto-delete, messages live 5 min) bound to the fanout exchange `queue.control`;
- * a client publishes a command there with a private reply queue and collects answers for a short while.
+ * Celery's remote control over RabbitMQ, as kombu's Mailbox does it (PROTOCOL-2 §2): each worker consumes
+ * `<hostname>.celery.pidbox` bound to the fanout exchange `celery.pidbox`; a client publishes a command there
+ * and, when it wants answers, a ticket and a `reply_to` naming its own queue on `reply.celery.pidbox`. So
+ * `celery inspect`, `celery control` and Flower see our workers, and `queue inspect` sees Celery's.
  */
 export class AmqpControl implements ControlChannel {
   constructor(
@@ -43,20 +82,22 @@ export class AmqpControl implements ControlChannel {
 
   async serve(
     hostname: string,
-    handler: (command: ControlCommand) => Promise<JsonValue>,
+    handler: (command: ControlCommand) => Promise<JsonValue | undefined>,
   ): Promise<() => Promise<void>> {
-    const queue = `${hostname}.queue.control`;
+    const queue = `${hostname}.celery.pidbox`;
     const managed = this.connection.channel(
       'plain',
-      `control:${hostname}`,
+      `pidbox:${hostname}`,
       async (channel: Channel) => {
-        await channel.assertExchange(CONTROL_EXCHANGE, 'fanout', { durable: false });
+        await channel.assertExchange(PIDBOX_EXCHANGE, 'fanout', { durable: false, autoDelete: false });
         await channel.assertQueue(queue, {
           durable: false,
           autoDelete: true,
-          arguments: { 'x-message-ttl': 300_000, 'x-expires': 10_000 },
+          exclusive: false,
+          arguments: PIDBOX_QUEUE_ARGUMENTS,
         });
-        await channel.bindQueue(queue, CONTROL_EXCHANGE, '');
+        await channel.bindQueue(queue, PIDBOX_EXCHANGE, '');
+        await channel.assertExchange(PIDBOX_REPLY_EXCHANGE, 'direct', { durable: false });
         await channel.consume(queue, (raw) => raw && void this.answer(channel, hostname, raw, handler), {
           noAck: true,
         });
@@ -67,28 +108,38 @@ export class AmqpControl implements ControlChannel {
     return () => managed.close();
   }
 
-  async broadcast(command: ControlCommand, timeoutMs: number): Promise<ControlReply[]> {
+  async broadcast(command: ControlCommand, options: BroadcastOptions): Promise<ControlReply[]> {
     return this.withChannel(async (channel) => {
-      await channel.assertExchange(CONTROL_EXCHANGE, 'fanout', { durable: false });
-      const { queue } = await channel.assertQueue('', { exclusive: true, autoDelete: true });
+      await channel.assertExchange(PIDBOX_EXCHANGE, 'fanout', { durable: false, autoDelete: false });
+      const request: JsonObject = {
+        method: command.method,
+        arguments: command.arguments,
+        destination: command.destination,
+        pattern: command.pattern ?? null,
+        matcher: command.matcher ?? null,
+      };
+      if (!options.reply) {
+        this.publishRequest(channel, request, options.timeoutMs);
+        return [];
+      }
+      // One reply queue per call (kombu's is per client object): concurrent calls never share replies.
+      const oid = randomUUID();
       const ticket = randomUUID();
-      const replies: ControlReply[] = [];
-      await channel.consume(
-        queue,
-        (raw) => {
-          const body = raw && raw.properties.correlationId === ticket ? parse(raw) : undefined;
-          if (body && typeof body.hostname === 'string') replies.push(body as unknown as ControlReply);
-        },
-        { noAck: true },
-      );
-      channel.publish(CONTROL_EXCHANGE, '', json(command), {
-        replyTo: queue,
-        correlationId: ticket,
-        contentType: 'application/json',
-        expiration: String(Math.max(1000, timeoutMs)),
+      const queue = `${oid}.reply.celery.pidbox`;
+      await channel.assertExchange(PIDBOX_REPLY_EXCHANGE, 'direct', { durable: false });
+      await channel.assertQueue(queue, {
+        durable: false,
+        autoDelete: true,
+        arguments: PIDBOX_QUEUE_ARGUMENTS,
       });
-      await new Promise((resolve) => setTimeout(resolve, timeoutMs));
-      return replies;
+      await channel.bindQueue(queue, PIDBOX_REPLY_EXCHANGE, oid);
+      return this.collect(channel, queue, ticket, options, () =>
+        this.publishRequest(
+          channel,
+          { ...request, ticket, reply_to: { exchange: PIDBOX_REPLY_EXCHANGE, routing_key: oid } },
+          options.timeoutMs,
+        ),
+      );
     });
   }
 
@@ -103,6 +154,63 @@ export class AmqpControl implements ControlChannel {
     });
   }
 
+  private publishRequest(channel: Channel, request: JsonObject, timeoutMs: number): void {
+    channel.publish(PIDBOX_EXCHANGE, '', json(request), {
+      contentType: 'application/json',
+      contentEncoding: 'utf-8',
+      deliveryMode: 2,
+      priority: 0,
+      headers: { clock: clock.forward(), expires: (Date.now() + timeoutMs) / 1000 },
+    });
+  }
+
+  /**
+   * Kombu's `_collect`: replies carrying our ticket, until `limit` of them or until `timeoutMs` passes with
+   * none (the wait restarts with each reply).
+   */
+  private async collect(
+    channel: Channel,
+    queue: string,
+    ticket: string,
+    { timeoutMs, limit }: BroadcastOptions,
+    send: () => void,
+  ): Promise<ControlReply[]> {
+    const replies: ControlReply[] = [];
+    let timer: NodeJS.Timeout | undefined;
+    let finish: () => void = () => undefined;
+    const finished = new Promise<void>((resolve) => (finish = resolve));
+    const wait = (): void => {
+      clearTimeout(timer);
+      timer = setTimeout(finish, timeoutMs);
+    };
+    const { consumerTag } = await channel.consume(
+      queue,
+      (raw) => {
+        const headers = raw?.properties.headers as Record<string, unknown> | undefined;
+        if (!raw || headers?.ticket !== ticket) return;
+        clock.adjust(headerClock(raw));
+        let body: JsonValue;
+        try {
+          body = parseJsonBody(raw.content, REPLY_LIMITS);
+        } catch (error) {
+          this.logger.warn(`ignored an unreadable control reply: ${(error as Error).message}`);
+          return;
+        }
+        if (!isObject(body)) return;
+        for (const [hostname, reply] of Object.entries(body)) replies.push({ hostname, reply });
+        if (limit !== undefined && replies.length >= limit) finish();
+        else wait();
+      },
+      { noAck: true },
+    );
+    send();
+    wait();
+    await finished;
+    clearTimeout(timer);
+    await channel.cancel(consumerTag).catch(() => undefined);
+    return replies;
+  }
+
   /** A short-lived channel of its own: a 404 or a slow collection must not disturb the shared ones. */
   private async withChannel<T>(use: (channel: Channel) => Promise<T>): Promise<T> {
     const model = await this.connection.whenOpen(Date.now() + this.options.connectTimeoutMs);
@@ -115,42 +223,47 @@ export class AmqpControl implements ControlChannel {
     }
   }
 
+  /** Kombu's `Node.handle_message`: clock, addressing, the handler, and the reply when one is wanted. */
   private async answer(
     channel: Channel,
     hostname: string,
     raw: ConsumeMessage,
-    handler: (command: ControlCommand) => Promise<JsonValue>,
+    handler: (command: ControlCommand) => Promise<JsonValue | undefined>,
   ): Promise<void> {
-    const body = parse(raw);
-    const replyTo = raw.properties.replyTo as string | undefined;
-    if (!body || typeof body.method !== 'string') {
-      this.logger.warn('ignored a malformed control message');
+    clock.forward();
+    clock.adjust(headerClock(raw));
+    const request = decodeRequest(raw);
+    if (typeof request === 'string') {
+      this.logger.warn(`${hostname}: dropped a control message: ${request}`);
       return;
     }
-    const destination = Array.isArray(body.destination) ? body.destination : [];
-    if (destination.length > 0 && !destination.includes(hostname)) return;
-    const command: ControlCommand = {
-      method: body.method,
-      arguments:
-        body.arguments && typeof body.arguments === 'object' && !Array.isArray(body.arguments)
-          ? body.arguments
-          : {},
-      destination: destination.filter((d): d is string => typeof d === 'string'),
-    };
-    let reply: ControlReply;
+    const { command, ticket, replyTo } = request;
+    if (!isAddressedTo(command, hostname)) return;
+    let reply: JsonValue | undefined;
     try {
-      reply = { hostname, ok: await handler(command) };
+      reply = await handler(command);
     } catch (error) {
-      reply = { hostname, error: (error as Error).message };
+      reply = { error: String((error as Error).message) };
     }
-    if (!replyTo) return;
+    if (reply === undefined || !ticket || !replyTo) return;
+    // Any other exchange may not exist or be of another type: publishing there would close this channel.
+    if (replyTo.exchange !== PIDBOX_REPLY_EXCHANGE) {
+      this.logger.warn(
+        `${hostname}: no reply to ${command.method}: foreign reply exchange ${replyTo.exchange}`,
+      );
+      return;
+    }
     try {
-      channel.publish('', replyTo, json(reply), {
-        correlationId: raw.properties.correlationId as string | undefined,
+      channel.publish(replyTo.exchange, replyTo.routingKey, json({ [hostname]: reply }), {
         contentType: 'application/json',
+        contentEncoding: 'utf-8',
+        deliveryMode: 1,
+        priority: 0,
+        headers: { ticket, clock: clock.forward() },
       });
-    } catch {
-      // the channel closed meanwhile: the client simply gets no answer from us
+    } catch (error) {
+      // the channel closed meanwhile: the client gets no answer from us
+      this.logger.warn(`${hostname}: could not reply to ${command.method}: ${(error as Error).message}`);
     }
   }
 }

@@ -13,6 +13,7 @@ import {
 import { AmqpConnection } from '../connection/amqp-connection';
 import { BrokerUnavailableError, PublishTimeoutError } from '../errors';
 import { AmqpControl } from '../control/amqp-control';
+import { AmqpEvents } from '../events/amqp-events';
 import { parseBrokerUrls } from '../connection/broker-url';
 import type { ManagedChannel } from '../connection/managed-channel';
 import { compileAmqpOptions, type CompiledAmqpOptions } from '../options';
@@ -79,6 +80,8 @@ export class AmqpTransport implements Transport {
   readonly topology: Topology;
   /** Remote control of running workers (`queue inspect`, `queue status`). */
   readonly control: AmqpControl;
+  /** Celery's event stream (`celeryev`): worker and task events for monitors (`queue events`, Flower). */
+  readonly events: AmqpEvents;
   private readonly publisher: ManagedChannel;
   private readonly confirmDeadlines = new ConfirmDeadlines();
   /** The ack batchers of the live consumer channels: flushed before the connection closes. */
@@ -103,6 +106,7 @@ export class AmqpTransport implements Transport {
     this.topology = new Topology(this.connection, this.options);
     this.publisher = this.connection.channel('confirm', 'publisher', async () => undefined, false);
     this.control = new AmqpControl(this.connection, this.options, this.logger);
+    this.events = new AmqpEvents(this.connection, this.options, this.logger);
   }
 
   connect(): Promise<void> {

@@ -15,6 +15,9 @@ export interface WorkerCommandOptions {
   hostname?: string;
   shutdownTimeout: number;
   heartbeatFile?: string;
+  taskEvents?: boolean;
+  withoutHeartbeat?: boolean;
+  withoutMingle?: boolean;
 }
 
 const POOLS = ['async', 'threads'] as const;
@@ -27,6 +30,7 @@ function banner(app: App, worker: Worker, pool: string): string {
     `--- transport:   ${app.transport.displayUrl}`,
     `--- results:     ${app.conf.resultBackend}`,
     `--- concurrency: ${worker.concurrency} (${pool} pool), prefetch ${worker.prefetch}`,
+    `--- events:      ${worker.taskEvents ? 'ON' : 'OFF'} (task events; worker heartbeats on celeryev)`,
     `--- queues:      ${worker.queues.join(', ')}`,
     '',
     '[tasks]',
@@ -50,10 +54,13 @@ export async function runWorker(options: WorkerCommandOptions): Promise<void> {
     concurrency: options.concurrency,
     prefetchMultiplier: options.prefetchMultiplier,
     hostname: options.hostname ?? `queue@${hostname()}`,
+    sendTaskEvents: options.taskEvents || undefined,
+    heartbeatIntervalMs: options.withoutHeartbeat ? 0 : undefined,
+    mingle: !options.withoutMingle,
   });
   // Signals are handled before the worker starts: a SIGTERM during start-up is a warm shutdown too.
   let started: Promise<void> = Promise.resolve();
-  handleShutdownSignals({
+  const shutDown = handleShutdownSignals({
     warm: async () => {
       await started.catch(() => undefined);
       process.stdout.write(
@@ -67,6 +74,7 @@ export async function runWorker(options: WorkerCommandOptions): Promise<void> {
       await app.transport.close();
     },
   });
+  worker.once('shutdown-requested', () => shutDown());
   started = worker.start();
   await started;
   process.stdout.write(banner(app, worker, options.pool));

@@ -1,6 +1,7 @@
 import {
   IsBoolean,
   IsInt,
+  IsNumber,
   IsNotEmpty,
   IsObject,
   IsOptional,
@@ -40,6 +41,21 @@ export interface AppOptions {
    * `null` keeps results until `forget()`. @default 86400 (one day)
    */
   resultExpires?: number | null;
+  /**
+   * Workers send Celery's task events (`task-received`, `task-succeeded`, …) on the broker's event stream,
+   * for `celery events`, Flower and `queue events` (Celery's `worker_send_task_events`, `-E`). Worker events
+   * (online, heartbeat, offline) are sent either way. @default false
+   */
+  workerSendTaskEvents?: boolean;
+  /** Sending a task also publishes a `task-sent` event (Celery's `task_send_sent_event`). @default false */
+  taskSendSentEvent?: boolean;
+  /** How many revoked task ids a worker remembers (Celery's `CELERY_WORKER_REVOKES_MAX`). @default 50000 */
+  workerRevokesMax?: number;
+  /**
+   * Seconds a revoked id is kept at least; older ones make room first once `workerRevokesMax` is reached
+   * (Celery's `CELERY_WORKER_REVOKE_EXPIRES`). @default 10800 (3 hours)
+   */
+  workerRevokeExpires?: number;
   /** Settings passed to the transport and result backend (see `@queue/amqp`). */
   transportOptions?: Record<string, unknown>;
   /** Make this App the current one (used by class tasks and shared tasks). @default true */
@@ -57,6 +73,10 @@ class AppOptionsSchema {
   @IsOptional() @IsInt() @Min(1) maxMessageBytes?: number;
   @IsOptional() @IsInt() @Min(1) maxResultBytes?: number;
   @IsOptional() @IsInt() @Min(1) resultExpires?: number | null;
+  @IsOptional() @IsBoolean() workerSendTaskEvents?: boolean;
+  @IsOptional() @IsBoolean() taskSendSentEvent?: boolean;
+  @IsOptional() @IsInt() @Min(1) workerRevokesMax?: number;
+  @IsOptional() @IsNumber() @Min(0) workerRevokeExpires?: number;
   @IsOptional() @IsObject() transportOptions?: Record<string, unknown>;
   @IsOptional() @IsBoolean() setAsCurrent?: boolean;
 }
@@ -72,6 +92,10 @@ export interface CompiledAppOptions {
   readonly maxMessageBytes: number;
   readonly maxResultBytes: number;
   readonly resultExpires: number | null;
+  readonly workerSendTaskEvents: boolean;
+  readonly taskSendSentEvent: boolean;
+  readonly workerRevokesMax: number;
+  readonly workerRevokeExpires: number;
   readonly transportOptions: Readonly<Record<string, unknown>>;
   readonly setAsCurrent: boolean;
 }
@@ -102,6 +126,10 @@ export function compileAppOptions(options: AppOptions): CompiledAppOptions {
     maxMessageBytes: options.maxMessageBytes ?? DEFAULT_JSON_LIMITS.maxBytes,
     maxResultBytes: options.maxResultBytes ?? DEFAULT_JSON_LIMITS.maxBytes,
     resultExpires: options.resultExpires === undefined ? 86_400 : options.resultExpires,
+    workerSendTaskEvents: options.workerSendTaskEvents ?? false,
+    taskSendSentEvent: options.taskSendSentEvent ?? false,
+    workerRevokesMax: options.workerRevokesMax ?? 50_000,
+    workerRevokeExpires: options.workerRevokeExpires ?? 10_800,
     transportOptions: options.transportOptions ?? {},
     setAsCurrent: options.setAsCurrent ?? true,
   });

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { NotRegistered } from '../errors';
+import { taskSentEvent } from '../protocol/celery-events';
 import { getTaskLogger, type Logger } from '../logging/logger';
 import type { JsonLimits } from '../protocol/json';
 import type { TaskEnvelope } from '../protocol/message';
@@ -31,7 +32,9 @@ import { inProcessRunner } from '../worker/pools/task-runner';
 import { executeTask, type ExecutionHost, type Outcome } from '../worker/run/execute';
 import { RunReport } from '../worker/run/run-report';
 import { Worker, type WorkerOptions } from '../worker/worker';
+import { LimitedSet } from '../runtime/limited-set';
 import { compileAppOptions, type AppOptions, type CompiledAppOptions } from './app-options';
+import { Control, type ControlReplies, type RevokeOptions } from './control';
 
 const NEVER_ABORTED = new AbortController().signal;
 /** Eager mode runs retries inline; this bounds a task that retries without end. */
@@ -55,7 +58,10 @@ export class App implements TaskHost {
   readonly backend: ResultBackend;
   readonly jsonLimits: JsonLimits;
   private readonly tasks: TaskCatalog;
-  private readonly revoked = new Set<string>();
+  /** Celery's remote control of running workers (`inspect`, `revoke`, `shutdown`, …). */
+  readonly control: Control;
+  /** Ids of revoked tasks this process's workers discard (bounded as `workerRevokesMax`/`workerRevokeExpires`). */
+  readonly revocations: LimitedSet;
   private readonly workers = new Set<Worker>();
   private readonly logger: Logger;
   private connecting: Promise<void> | undefined;
@@ -74,6 +80,8 @@ export class App implements TaskHost {
         });
     this.logger = getTaskLogger('queue.app');
     this.tasks = new TaskCatalog(this, this.conf.taskDefaults);
+    this.revocations = new LimitedSet(this.conf.workerRevokesMax, this.conf.workerRevokeExpires * 1000);
+    this.control = new Control(this);
     if (this.conf.setAsCurrent) pushHost(this);
   }
 
@@ -164,8 +172,23 @@ export class App implements TaskHost {
     }
     await this.connect();
     envelope.replyTo = await this.backend.replyTo();
-    await this.transport.publish(encodeTaskMessage(envelope), { queue, delayMs });
-    return new AsyncResult<T>(envelope.id, this.backend);
+    await this.publishTask(envelope, queue, delayMs);
+    return this.asyncResult<T>(envelope.id);
+  }
+
+  /**
+   * Publishes a task message (a call, or a worker's retry), then its `task-sent` event when
+   * `taskSendSentEvent` is on. @internal
+   */
+  publishTask(envelope: TaskEnvelope, queue: string, delayMs: number): Promise<void> {
+    const published = this.transport.publish(encodeTaskMessage(envelope), { queue, delayMs });
+    const events = this.conf.taskSendSentEvent ? this.transport.events : undefined;
+    if (!events) return published; // no extra step: a send costs what it did without events
+    return published.then(() =>
+      events.publish(taskSentEvent(envelope, queue)).catch((error: unknown) => {
+        this.logger.warn(`could not send the task-sent event of ${envelope.id}: ${(error as Error).message}`);
+      }),
+    );
   }
 
   /** Arguments checked against the task's class-validator parameter types before anything is sent. */
@@ -206,21 +229,25 @@ export class App implements TaskHost {
       current = retries.shift();
     }
     if (this.conf.taskEagerPropagates && outcome?.kind === 'failure') throw outcome.error;
-    return new AsyncResult<T>(envelope.id, this.backend);
+    return this.asyncResult<T>(envelope.id);
   }
 
   /** A handle on a task by id (its states arrive only if this App sent it, with `rpc://`). */
   asyncResult<T = unknown>(id: string): AsyncResult<T> {
-    return new AsyncResult<T>(id, this.backend);
+    return new AsyncResult<T>(id, this.backend, this.control);
   }
 
-  /** Marks a task as revoked: workers of this App discard it (REVOKED) instead of running it. */
-  revoke(taskId: string): void {
-    this.revoked.add(taskId);
+  /**
+   * Revokes tasks across the fleet (`app.control.revoke`): this process's workers know at once, running
+   * workers (ours and Celery's) through the broker. A queued task is discarded (REVOKED) when received;
+   * with `terminate`, a running one is stopped.
+   */
+  revoke(taskIds: string | readonly string[], options: RevokeOptions = {}): Promise<ControlReplies> {
+    return this.control.revoke(taskIds, options);
   }
 
   isRevoked(taskId: string): boolean {
-    return this.revoked.has(taskId);
+    return this.revocations.has(taskId);
   }
 
   // ---- workers and lifecycle ----

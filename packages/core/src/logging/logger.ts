@@ -43,8 +43,13 @@ export interface LoggingOptions {
   level?: string;
   /** @default process.env.LOG_FORMAT, else 'pretty' on a terminal and 'json' otherwise */
   format?: LogFormat;
-  /** Where lines go. @default the console (stdout) */
+  /** Where lines go. @default the console (see `stream`) */
   transports?: LogTransport[];
+  /**
+   * With the default console transport: `stderr` keeps stdout for a program's own output (a CLI printing
+   * JSON). @default 'stdout'
+   */
+  stream?: 'stdout' | 'stderr';
 }
 
 function formatFor(format: LogFormat): winston.Logform.Format {
@@ -62,7 +67,11 @@ function settings(options: LoggingOptions): winston.LoggerOptions {
     level: level === 'silent' ? 'error' : level,
     silent: level === 'silent',
     format: formatFor(format),
-    transports: options.transports ?? [new winston.transports.Console()],
+    transports: options.transports ?? [
+      new winston.transports.Console(
+        options.stream === 'stderr' ? { stderrLevels: Object.keys(winston.config.npm.levels) } : {},
+      ),
+    ],
   };
 }
 

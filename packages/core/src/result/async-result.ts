@@ -1,4 +1,4 @@
-import { TaskRevokedError, TimeoutError } from '../errors';
+import { QueueError, TaskRevokedError, TimeoutError } from '../errors';
 import {
   EXCEPTION_STATES,
   READY_STATES,
@@ -9,6 +9,11 @@ import {
 import { deserializeError } from '../protocol/result-codec';
 import { holdProcess } from '../runtime/process-hold';
 import type { ResultBackend } from './result-backend';
+
+/** What `revoke()` needs (the App's control). */
+export interface Revoker {
+  revoke(taskId: string, options: { terminate?: boolean; signal?: string | number }): Promise<unknown>;
+}
 
 /** One observed state of a task. */
 export interface StateChange {
@@ -38,7 +43,18 @@ export class AsyncResult<T = unknown> {
   constructor(
     readonly id: string,
     private readonly backend: ResultBackend,
+    /** The App's remote control, for `revoke()`. */
+    private readonly control?: Revoker,
   ) {}
+
+  /**
+   * Revokes this task across the fleet: discarded (REVOKED) wherever it is still queued; with `terminate`,
+   * stopped if running (its AbortSignal fires, the state becomes REVOKED, no retry follows).
+   */
+  async revoke(options: { terminate?: boolean; signal?: string | number } = {}): Promise<void> {
+    if (!this.control) throw new QueueError('this AsyncResult was not created by an App: it cannot revoke');
+    await this.control.revoke(this.id, options);
+  }
 
   private get latest(): StateMessage | undefined {
     return this.backend.latest(this.id);

@@ -11,7 +11,10 @@
  * ```
  */
 export type { ConsumeOptions, Consumer, Delivery, PublishOptions, Transport } from './transport';
-export type { ControlChannel, ControlCommand, ControlReply } from './control';
+export type { BroadcastOptions, ControlChannel, ControlCommand, ControlReply } from './control';
+export type { CeleryEvent, EventChannel } from './events';
+export { isAddressedTo } from './control-addressing';
+export { clock } from '../runtime/lamport-clock';
 export {
   registerResultBackend,
   registerTransport,

@@ -1,5 +1,6 @@
 import type { WireMessage } from '../protocol/message';
 import type { ControlChannel } from './control';
+import type { EventChannel } from './events';
 
 /** One message handed to a consumer. Exactly one of `ack`, `requeue`, `deadLetter` settles it; later calls are ignored. */
 export interface Delivery {
@@ -52,4 +53,6 @@ export interface Transport {
   close(): Promise<void>;
   /** Remote control of running workers, when the transport can carry it (see `ControlChannel`). */
   readonly control?: ControlChannel;
+  /** Celery's event stream, when the transport can carry it (see `EventChannel`). */
+  readonly events?: EventChannel;
 }

@@ -3,7 +3,16 @@ export class Semaphore {
   private active = 0;
   private readonly waiting: Array<() => void> = [];
 
-  constructor(private readonly limit: number) {}
+  constructor(private limit: number) {}
+
+  /** Changes the limit: a larger one lets waiting runs in now; a smaller one takes effect as runs end. */
+  resize(limit: number): void {
+    this.limit = limit;
+    while (this.active < this.limit && this.waiting.length > 0) {
+      this.active++;
+      this.waiting.shift()!();
+    }
+  }
 
   async acquire(): Promise<void> {
     if (this.active < this.limit) {
@@ -14,7 +23,7 @@ export class Semaphore {
   }
 
   release(): void {
-    const next = this.waiting.shift();
+    const next = this.active <= this.limit ? this.waiting.shift() : undefined;
     if (next) next();
     else this.active--;
   }

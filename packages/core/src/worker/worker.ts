@@ -4,18 +4,23 @@ import type { App } from '../app/app';
 import { ConfigurationError } from '../errors';
 import { getTaskLogger, type Logger } from '../logging/logger';
 import { States, type TaskEnvelope } from '../protocol/message';
-import { encodeTaskMessage } from '../protocol/task-codec';
 import { holdProcess } from '../runtime/process-hold';
 import type { BaseTask } from '../task/base-task';
 import type { Consumer, Delivery } from '../transport/transport';
+
+/** A queue whose consumer is being set up (its slot keeps `queues` in order). */
+const PENDING_CONSUMER: Consumer = { cancel: async () => undefined };
 import { inProcessRunner, type TaskRunner } from './pools/task-runner';
 import type { ThreadAppModule } from './pools/thread-protocol';
 import { Semaphore } from './semaphore';
 import { WorkerMonitor } from './monitor';
-import { answerControl } from './remote-control';
+import { answerControl, type ControlledWorker } from './control/remote-control';
+import { EventDispatcher } from './events/event-dispatcher';
 import { admit } from './run/admission';
-import { executeTask, type ExecutionHost, type Outcome } from './run/execute';
+import { executeTask, type ExecutionHost, type Outcome, type TimeLimits } from './run/execute';
 import { RunReport } from './run/run-report';
+import { Termination } from './run/termination';
+import type { DeliveryInfo } from '../task/request';
 
 export interface WorkerOptions {
   /** Queues to consume. @default [app.defaultQueue] */
@@ -36,6 +41,20 @@ export interface WorkerOptions {
   pool?: 'async' | 'threads';
   /** With `pool: 'threads'`: the module each thread loads to get this App's tasks. */
   threadApp?: ThreadAppModule;
+  /** Send Celery's task events (`-E`). @default the App's `workerSendTaskEvents` */
+  sendTaskEvents?: boolean;
+  /** Milliseconds between `worker-heartbeat` events; 0 sends no worker events at all. @default 2000 */
+  heartbeatIntervalMs?: number;
+  /**
+   * With `pool: 'threads'`: how long a task revoked with `terminate` may take to end after its signal fired,
+   * before its thread is terminated. @default 1000
+   */
+  terminateGraceMs?: number;
+  /**
+   * At start, ask the running workers for the ids they hold revoked (Celery's mingle; costs about a second
+   * of start-up). @default false (`queue worker` turns it on)
+   */
+  mingle?: boolean;
 }
 
 /** Events a worker emits, for monitoring and tests. */
@@ -44,38 +63,53 @@ export interface WorkerEvents {
   'task-started': [envelope: TaskEnvelope];
   'task-succeeded': [envelope: TaskEnvelope, result: unknown];
   'task-failed': [envelope: TaskEnvelope, error: Error];
-  'task-retried': [envelope: TaskEnvelope];
-  'task-revoked': [envelope: TaskEnvelope, reason: string];
+  'task-retried': [envelope: TaskEnvelope, error: Error];
+  /** Discarded (`revoked`, `expired`) or stopped while running (`terminated`, with the signal's number). */
+  'task-revoked': [envelope: TaskEnvelope, reason: 'revoked' | 'expired' | 'terminated', signum?: number];
+  /** The task rejected its message (`Reject`): requeued or dead-lettered. */
+  'task-rejected': [envelope: TaskEnvelope, requeue: boolean];
+  /** Remote control asked this worker to shut down (it stops warm by itself). */
+  'shutdown-requested': [message: string | null];
   /** A message was dead-lettered (undecodable, unknown task, rejected by its task). */
   'message-rejected': [reason: string, detail: string];
 }
 
 type State = 'idle' | 'running' | 'stopping' | 'stopped';
 
+/** Celery's mingle waits this long for the peers' `hello` replies. */
+const MINGLE_TIMEOUT_MS = 1000;
+
 /**
  * Consumes task messages and runs each through one pipeline: admit (decode, revoked, ETA) → run (the body
  * in the pool, with its limits) → decide (success, retry, failure) → report (the result backend) → settle
  * (ack, requeue or dead-letter). Bodies run in the `async` pool (this event loop: I/O-bound work; CPU-bound
  * code blocks it and cannot be stopped at its hard time limit) or the `threads` pool (one worker thread per
- * unit of concurrency, terminated at the hard time limit).
+ * unit of concurrency, terminated at the hard time limit). Answers Celery's remote control and sends its
+ * events when the transport carries them.
  */
-export class Worker extends EventEmitter<WorkerEvents> {
+export class Worker extends EventEmitter<WorkerEvents> implements ControlledWorker {
   readonly hostname: string;
-  readonly queues: readonly string[];
-  readonly concurrency: number;
-  readonly prefetch: number;
+  private concurrencyLimit: number;
+  private readonly prefetchMultiplier: number;
   private readonly etaHoldMs: number;
   private readonly slots: Semaphore;
-  private readonly consumers: Consumer[] = [];
+  private readonly consumers = new Map<string, Consumer>();
   private readonly inFlight = new Set<Promise<void>>();
   private readonly held = new Map<NodeJS.Timeout, () => void>();
+  /** How to stop each running task (revoke with `terminate`). */
+  private readonly runs = new Map<string, Termination>();
+  /** Time limits changed at run time (`time_limit`), by task name. */
+  private readonly timeLimits = new Map<string, TimeLimits>();
   private readonly logger: Logger;
   private readonly host: ExecutionHost;
   private readonly runner: TaskRunner;
+  private readonly options: WorkerOptions;
   private state: State = 'idle';
+  private stopping: Promise<void> | undefined;
   /** Reserved, running and recently finished tasks (for remote control). */
   readonly monitor = new WorkerMonitor();
   private stopControl: (() => Promise<void>) | undefined;
+  private events: EventDispatcher | undefined;
   private readonly startedAt = Date.now();
   /** A started worker keeps its process alive until `stop()`, even between two reconnect attempts. */
   private releaseProcess: (() => void) | undefined;
@@ -85,12 +119,14 @@ export class Worker extends EventEmitter<WorkerEvents> {
     options: WorkerOptions = {},
   ) {
     super();
+    this.options = options;
     this.hostname = options.hostname ?? `queue@${osHostname()}`;
-    this.queues = options.queues?.length ? [...options.queues] : [app.defaultQueue];
-    this.concurrency = Math.max(1, Math.floor(options.concurrency ?? 10));
-    this.prefetch = this.concurrency * Math.max(1, Math.floor(options.prefetchMultiplier ?? 4));
+    for (const queue of options.queues?.length ? options.queues : [app.defaultQueue])
+      this.consumers.set(queue, PENDING_CONSUMER);
+    this.concurrencyLimit = Math.max(1, Math.floor(options.concurrency ?? 10));
+    this.prefetchMultiplier = Math.max(1, Math.floor(options.prefetchMultiplier ?? 4));
     this.etaHoldMs = options.etaHoldMs ?? 1000;
-    this.slots = new Semaphore(this.concurrency);
+    this.slots = new Semaphore(this.concurrencyLimit);
     this.logger = getTaskLogger('queue.worker');
     if (options.pool === 'threads') {
       if (!options.threadApp)
@@ -98,7 +134,11 @@ export class Worker extends EventEmitter<WorkerEvents> {
       // Loaded only for this pool: piscina costs every other worker ~9 MB of RSS.
       // eslint-disable-next-line @typescript-eslint/no-require-imports
       const { ThreadPoolRunner } = require('./pools/thread-pool') as typeof import('./pools/thread-pool');
-      this.runner = new ThreadPoolRunner(options.threadApp, this.concurrency);
+      this.runner = new ThreadPoolRunner(
+        options.threadApp,
+        this.concurrencyLimit,
+        options.terminateGraceMs ?? 1000,
+      );
     } else {
       this.runner = inProcessRunner;
     }
@@ -107,14 +147,29 @@ export class Worker extends EventEmitter<WorkerEvents> {
       backend: app.backend,
       hostname: this.hostname,
       logger: this.logger,
-      scheduleRetry: (next, delayMs, queue) =>
-        app.transport.publish(encodeTaskMessage(next), { queue: queue || app.defaultQueue, delayMs }),
+      timeLimitsOf: (name) => this.timeLimits.get(name),
+      scheduleRetry: (next, delayMs, queue) => app.publishTask(next, queue || app.defaultQueue, delayMs),
     };
   }
 
   /** The pool kind task bodies run in. */
   get pool(): 'async' | 'threads' {
     return this.runner.kind;
+  }
+
+  /** Runs at once (changed by `pool_grow`/`pool_shrink`). */
+  get concurrency(): number {
+    return this.concurrencyLimit;
+  }
+
+  /** Messages reserved ahead per queue: concurrency × prefetch multiplier. */
+  get prefetch(): number {
+    return this.concurrencyLimit * this.prefetchMultiplier;
+  }
+
+  /** The queues consumed (changed by `add_consumer`/`cancel_consumer`). */
+  get queues(): readonly string[] {
+    return [...this.consumers.keys()];
   }
 
   get running(): boolean {
@@ -141,30 +196,74 @@ export class Worker extends EventEmitter<WorkerEvents> {
 
   private async connectAndConsume(): Promise<void> {
     await this.app.connect();
-    this.trackOutcomes();
-    this.stopControl = await this.app.transport.control?.serve(this.hostname, (command) =>
-      answerControl(this, command),
-    );
-    for (const queue of this.queues) {
-      this.consumers.push(
-        await this.app.transport.consume(queue, (delivery) => this.track(this.handleSafely(delivery)), {
-          prefetch: this.prefetch,
-        }),
-      );
+    const { control, events } = this.app.transport;
+    if (control && this.options.mingle) await this.mingle();
+    this.stopControl = await control?.serve(this.hostname, (command) => answerControl(this, command));
+    const heartbeatMs = this.options.heartbeatIntervalMs ?? 2000;
+    if (events && heartbeatMs > 0) {
+      this.events = new EventDispatcher(this, this.hostname, this.monitor, events, this.logger, {
+        taskEvents: this.options.sendTaskEvents ?? this.app.conf.workerSendTaskEvents,
+        heartbeatMs,
+      });
+      await this.events.start();
     }
+    for (const queue of this.queues) await this.consumeQueue(queue);
+  }
+
+  private async consumeQueue(queue: string): Promise<void> {
+    const consumer = await this.app.transport.consume(
+      queue,
+      (delivery) => this.track(this.handleSafely(delivery)),
+      { prefetch: this.prefetch },
+    );
+    this.consumers.set(queue, consumer);
+  }
+
+  /** Celery's mingle: learn the revoked ids the running workers hold. */
+  private async mingle(): Promise<void> {
+    const replies = await this.app.control
+      .broadcast(
+        'hello',
+        { from_node: this.hostname, revoked: {} },
+        { reply: true, timeout: MINGLE_TIMEOUT_MS / 1000 },
+      )
+      .catch((error: unknown) => {
+        this.logger.warn(`mingle: no answer from the other workers: ${(error as Error).message}`);
+        return {};
+      });
+    let learned = 0;
+    for (const reply of Object.values(replies)) {
+      const revoked = reply && typeof reply === 'object' && !Array.isArray(reply) ? reply.revoked : undefined;
+      if (!revoked || typeof revoked !== 'object' || Array.isArray(revoked)) continue;
+      for (const id of Object.keys(revoked)) {
+        if (!this.app.revocations.has(id)) learned++;
+        this.app.revocations.add(id);
+      }
+    }
+    if (Object.keys(replies).length > 0)
+      this.logger.info(
+        `mingle: synced with ${Object.keys(replies).join(', ')} (${learned} revoked ids learned)`,
+      );
   }
 
   /**
    * Warm stop: no new messages, runs in progress finish (up to `timeoutMs`); messages not yet started go
-   * back to the queue when the transport closes.
+   * back to the queue when the transport closes. Calling it again waits for the same stop.
    */
-  async stop({ timeoutMs = 30_000 }: { timeoutMs?: number } = {}): Promise<void> {
-    if (this.state === 'stopped' || this.state === 'idle') {
+  stop({ timeoutMs = 30_000 }: { timeoutMs?: number } = {}): Promise<void> {
+    if (this.state === 'idle') {
       this.state = 'stopped';
-      return;
+      return Promise.resolve();
     }
+    this.stopping ??= this.stopWarm(timeoutMs);
+    return this.stopping;
+  }
+
+  private async stopWarm(timeoutMs: number): Promise<void> {
     this.state = 'stopping';
-    await Promise.all(this.consumers.splice(0).map((consumer) => consumer.cancel()));
+    const consumers = [...this.consumers.values()];
+    this.consumers.clear();
+    await Promise.all(consumers.map((consumer) => consumer.cancel()));
     await this.stopControl?.().catch(() => undefined);
     for (const [timer, resolve] of this.held) {
       clearTimeout(timer);
@@ -177,10 +276,77 @@ export class Worker extends EventEmitter<WorkerEvents> {
       new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs))),
     ]);
     clearTimeout(timer);
+    await this.events?.stop();
     await this.runner.close();
     this.state = 'stopped';
     this.releaseProcess?.();
   }
+
+  // ---- what remote control does (ControlledWorker) ----
+
+  terminate(ids: readonly string[], signum: number): string[] {
+    const found: string[] = [];
+    for (const id of new Set(ids)) {
+      const termination = this.runs.get(id);
+      if (termination) termination.terminate(signum);
+      if (termination || this.monitor.holding(id)) found.push(id);
+    }
+    return found;
+  }
+
+  setTimeLimits(taskName: string, limits: TimeLimits): void {
+    this.timeLimits.set(taskName, limits);
+  }
+
+  async addQueue(queue: string): Promise<boolean> {
+    if (this.consumers.has(queue) || this.state !== 'running') return false;
+    this.consumers.set(queue, PENDING_CONSUMER);
+    try {
+      await this.consumeQueue(queue);
+    } catch (error) {
+      this.consumers.delete(queue);
+      throw error;
+    }
+    this.logger.info(`${this.hostname} now consuming ${queue}`);
+    return true;
+  }
+
+  async cancelQueue(queue: string): Promise<boolean> {
+    const consumer = this.consumers.get(queue);
+    if (!consumer) return false;
+    this.consumers.delete(queue);
+    await consumer.cancel();
+    this.logger.info(`${this.hostname} no longer consuming ${queue}`);
+    return true;
+  }
+
+  resizePool(delta: number): boolean {
+    if (this.pool !== 'async') return false; // a thread pool's size is fixed when it is created
+    const next = Math.max(1, this.concurrencyLimit + delta);
+    this.slots.resize(next);
+    this.concurrencyLimit = next;
+    return true;
+  }
+
+  get taskEvents(): boolean {
+    return this.events?.taskEvents ?? false;
+  }
+
+  setTaskEvents(enabled: boolean): void {
+    this.events?.setTaskEvents(enabled);
+  }
+
+  sendHeartbeat(): void {
+    this.events?.heartbeat();
+  }
+
+  requestShutdown(message: string | null): void {
+    this.logger.warn(`${this.hostname}: remote shutdown${message ? `: ${message}` : ''}`);
+    this.emit('shutdown-requested', message);
+    void this.stop();
+  }
+
+  // ---- the pipeline ----
 
   private track(work: Promise<void>): void {
     this.inFlight.add(work);
@@ -218,23 +384,32 @@ export class Worker extends EventEmitter<WorkerEvents> {
       );
       return;
     }
-    this.emit('task-received', envelope);
     const { task } = admission;
     const ignored = task.options.ignoreResult || envelope.ignoreResult;
     const report = new RunReport(this.app.backend, envelope, ignored, this.app.conf.maxResultBytes);
+    const delivered: DeliveryInfo = {
+      exchange: delivery.exchange,
+      routingKey: delivery.routingKey,
+      queue: delivery.queue,
+      redelivered: delivery.redelivered,
+      priority: envelope.priority,
+    };
     if (admission.kind === 'revoked') {
-      await this.quietly(report.revoked(admission.reason), envelope);
-      this.logger.info(`discarding ${envelope.task}[${envelope.id}]: ${admission.reason}`);
-      delivery.ack();
-      this.emit('task-revoked', envelope, admission.reason);
+      await this.discardRevoked(delivery, envelope, report, delivered, admission.reason);
       return;
     }
     if (admission.kind === 'defer') {
-      await this.deferToBroker(delivery, envelope, admission.waitMs);
+      await this.deferToBroker(delivery, envelope, admission.waitMs, delivered);
       return;
     }
-    if (admission.holdMs > 0) await this.hold(admission.holdMs);
-    if (this.state !== 'running') return; // stopping: the unsettled message returns to the queue
+    this.monitor.received(envelope, delivered);
+    this.emit('task-received', envelope);
+    if (admission.holdMs > 0) {
+      this.monitor.scheduled(envelope.id);
+      await this.hold(admission.holdMs);
+      this.monitor.reserved(envelope.id);
+    }
+    if (this.state !== 'running') return; // stopping: the unsettled message returns to its queue
     if (task.options.trackReceived) await this.quietly(report.received(), envelope);
     await this.slots.acquire();
     let slotHeld = true;
@@ -244,30 +419,53 @@ export class Worker extends EventEmitter<WorkerEvents> {
     };
     try {
       if (this.state !== 'running') return; // warm stop: not started, so it stays unsettled and returns to its queue
+      // Revoked while it waited (its ETA, a free slot): discarded as Celery does before it starts.
+      if (this.app.isRevoked(envelope.id)) {
+        await this.discardRevoked(delivery, envelope, report, delivered, 'revoked');
+        return;
+      }
       if (!task.options.acksLate) delivery.ack();
+      const termination = new Termination();
+      this.runs.set(envelope.id, termination);
+      this.monitor.started(envelope.id, !task.options.acksLate);
       this.emit('task-started', envelope);
-      const delivered = {
-        exchange: delivery.exchange,
-        routingKey: delivery.routingKey,
-        queue: delivery.queue,
-        redelivered: delivery.redelivered,
-        priority: envelope.priority,
-      };
-      const run = { task, envelope, delivery: delivered, report, bodyEnded: releaseSlot };
-      const outcome = await executeTask(run, this.host).catch((error: unknown): Outcome => ({
-        kind: 'requeue',
-        error: error as Error,
-      }));
-      this.settle(delivery, task, envelope, outcome);
+      const run = { task, envelope, delivery: delivered, report, bodyEnded: releaseSlot, termination };
+      const outcome = await executeTask(run, this.host)
+        .catch((error: unknown): Outcome => ({ kind: 'requeue', error: error as Error }))
+        .finally(() => this.runs.delete(envelope.id));
+      this.settle(delivery, task, envelope, outcome, delivered);
     } finally {
       releaseSlot();
     }
   }
 
-  private settle(delivery: Delivery, task: BaseTask, envelope: TaskEnvelope, outcome: Outcome): void {
+  /** Revoked or expired: REVOKED is reported, the message acked, and the task never runs. */
+  private async discardRevoked(
+    delivery: Delivery,
+    envelope: TaskEnvelope,
+    report: RunReport,
+    delivered: DeliveryInfo,
+    reason: 'revoked' | 'expired',
+  ): Promise<void> {
+    await this.quietly(report.revoked(reason), envelope);
+    this.logger.info(`discarding ${envelope.task}[${envelope.id}]: ${reason}`);
+    delivery.ack();
+    this.monitor.finishedWith(envelope, States.REVOKED, delivered);
+    this.emit('task-revoked', envelope, reason);
+  }
+
+  private settle(
+    delivery: Delivery,
+    task: BaseTask,
+    envelope: TaskEnvelope,
+    outcome: Outcome,
+    delivered: DeliveryInfo,
+  ): void {
+    const finished = (state: string): void => this.monitor.finishedWith(envelope, state, delivered);
     switch (outcome.kind) {
       case 'success':
         delivery.ack();
+        finished(States.SUCCESS);
         this.emit('task-succeeded', envelope, outcome.value);
         return;
       case 'failure':
@@ -275,27 +473,38 @@ export class Worker extends EventEmitter<WorkerEvents> {
           `${envelope.task}[${envelope.id}] failed: ${outcome.error.name}: ${outcome.error.message}`,
         );
         delivery.ack();
+        finished(States.FAILURE);
         this.emit('task-failed', envelope, outcome.error);
         return;
       case 'retry':
         delivery.ack();
-        this.emit('task-retried', envelope);
+        finished(States.RETRY);
+        this.emit('task-retried', envelope, outcome.error);
+        return;
+      case 'terminated':
+        this.logger.warn(`${envelope.task}[${envelope.id}] terminated (revoked, signal ${outcome.signum})`);
+        delivery.ack();
+        finished(States.REVOKED);
+        this.emit('task-revoked', envelope, 'terminated', outcome.signum);
         return;
       case 'ignored':
         delivery.ack();
-        this.monitor.finishedWith(envelope, 'IGNORED');
+        finished('IGNORED');
         return;
-      case 'rejected':
-        this.monitor.finishedWith(envelope, 'REJECTED');
-        if (outcome.requeue && task.options.acksLate) delivery.requeue();
+      case 'rejected': {
+        finished('REJECTED');
+        const requeue = outcome.requeue && task.options.acksLate;
+        if (requeue) delivery.requeue();
         else this.deadLetter(delivery, 'rejected-by-task', outcome.reason);
+        this.emit('task-rejected', envelope, requeue);
         return;
+      }
       case 'requeue':
         this.logger.error(
           `${envelope.task}[${envelope.id}]: outcome not recorded (${outcome.error.message}); requeued`,
         );
         delivery.requeue();
-        this.monitor.finishedWith(envelope, 'REQUEUED');
+        finished('REQUEUED');
         return;
     }
   }
@@ -305,25 +514,20 @@ export class Worker extends EventEmitter<WorkerEvents> {
     return Math.round((Date.now() - this.startedAt) / 1000);
   }
 
-  /** Feeds the monitor from this worker's own events. */
-  private trackOutcomes(): void {
-    this.on('task-received', (envelope) => this.monitor.received(envelope));
-    this.on('task-started', (envelope) => this.monitor.started(envelope));
-    this.on('task-succeeded', (envelope) => this.monitor.finishedWith(envelope, States.SUCCESS));
-    this.on('task-failed', (envelope) => this.monitor.finishedWith(envelope, States.FAILURE));
-    this.on('task-retried', (envelope) => this.monitor.finishedWith(envelope, States.RETRY));
-    this.on('task-revoked', (envelope) => this.monitor.finishedWith(envelope, States.REVOKED));
-  }
-
   /** Sends the message back to the broker's delay (ETA far off) instead of holding it unacked in memory. */
-  private async deferToBroker(delivery: Delivery, envelope: TaskEnvelope, waitMs: number): Promise<void> {
+  private async deferToBroker(
+    delivery: Delivery,
+    envelope: TaskEnvelope,
+    waitMs: number,
+    delivered: DeliveryInfo,
+  ): Promise<void> {
     try {
       await this.app.transport.publish(delivery.message, {
         queue: delivery.routingKey || delivery.queue,
         delayMs: waitMs,
       });
       delivery.ack();
-      this.monitor.finishedWith(envelope, 'DEFERRED');
+      this.monitor.finishedWith(envelope, 'DEFERRED', delivered);
     } catch (error) {
       this.logger.error(
         `could not defer ${envelope.task}[${envelope.id}] until its ETA: ${(error as Error).message}`,

@@ -1,5 +1,6 @@
 import type { WireMessage } from '../../protocol/message';
 import type { Delivery } from '../transport';
+import { MemoryEventBus, MemoryMailbox } from './memory-mailbox';
 
 /** A message refused by a consumer, with why. */
 export interface DeadLetter {
@@ -33,6 +34,10 @@ export class MemoryBroker {
   private readonly timers = new Set<NodeJS.Timeout>();
   private readonly deadLetterList: DeadLetter[] = [];
   private dispatchScheduled = false;
+  /** Remote control between the workers and clients on this broker. */
+  readonly mailbox = new MemoryMailbox((queue) => (this.queues.has(queue) ? this.depth(queue) : undefined));
+  /** Celery events between the Apps on this broker. */
+  readonly events = new MemoryEventBus();
 
   /** Puts a message on a queue, now or after `delayMs`. */
   enqueue(queue: string, message: WireMessage, delayMs = 0): void {

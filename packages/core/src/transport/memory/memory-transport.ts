@@ -1,5 +1,7 @@
 import type { WireMessage } from '../../protocol/message';
 import type { ConsumeOptions, Consumer, Delivery, PublishOptions, Transport } from '../transport';
+import type { ControlChannel } from '../control';
+import type { EventChannel } from '../events';
 import { MemoryBroker } from './memory-broker';
 
 const namedBrokers = new Map<string, MemoryBroker>();
@@ -26,6 +28,16 @@ export class MemoryTransport implements Transport {
     readonly broker: MemoryBroker = memoryBrokerFor(url),
   ) {
     this.displayUrl = url;
+  }
+
+  /** Remote control among the Apps of this process on the same broker (`memory://name`). */
+  get control(): ControlChannel {
+    return this.broker.mailbox;
+  }
+
+  /** Celery events among the Apps of this process on the same broker. */
+  get events(): EventChannel {
+    return this.broker.events;
   }
 
   async connect(): Promise<void> {}

@@ -4,6 +4,7 @@ import { SoftTimeLimitExceeded } from '../../errors';
 import { bindingOf } from '../../task/binding';
 import { validateArguments } from '../../task/payload-validation';
 import { runContext, type RunContext } from '../../task/request';
+import { TerminatedError } from '../run/termination';
 import { transferError } from './error-transfer';
 import type { DownMessage, ThreadAppModule, ThreadResult, ThreadTask, UpMessage } from './thread-protocol';
 
@@ -29,6 +30,7 @@ export default async function runInThread({
   const controller = new AbortController();
   port.on('message', (message: DownMessage) => {
     if (message.type === 'soft-limit') controller.abort(new SoftTimeLimitExceeded(message.seconds));
+    else if (message.type === 'terminate') controller.abort(new TerminatedError(message.signum));
   });
   const context: RunContext = {
     request,

@@ -5,6 +5,7 @@ import { SoftTimeLimitExceeded, TimeLimitExceeded } from '../../errors';
 import type { BaseTask } from '../../task/base-task';
 import type { RunContext } from '../../task/request';
 import { rebuildError } from './error-transfer';
+import { TerminatedError } from '../run/termination';
 import type { RunArguments, TaskRunner } from './task-runner';
 import type { DownMessage, ThreadAppModule, ThreadResult, ThreadTask, UpMessage } from './thread-protocol';
 
@@ -14,13 +15,19 @@ const THREAD_ENTRY = join(__dirname, 'thread-entry.js');
 /**
  * The threads pool: each body runs in a worker thread that loaded the App module itself (class instances and
  * decorator metadata do not cross threads, so arguments travel as JSON and are validated again there).
- * At the hard time limit the thread is terminated, so even a CPU-bound `while (true) {}` is stopped.
+ * At the hard time limit the thread is terminated, so even a CPU-bound `while (true) {}` is stopped; a
+ * revoke with `terminate` aborts the body's signal and terminates the thread if it has not ended within
+ * `terminateGraceMs`.
  */
 export class ThreadPoolRunner implements TaskRunner {
   readonly kind = 'threads';
   private readonly pool: Piscina;
 
-  constructor(appModule: ThreadAppModule, threads: number) {
+  constructor(
+    appModule: ThreadAppModule,
+    threads: number,
+    private readonly terminateGraceMs: number,
+  ) {
     this.pool = new Piscina({
       filename: THREAD_ENTRY,
       minThreads: 1,
@@ -33,6 +40,7 @@ export class ThreadPoolRunner implements TaskRunner {
   async run(task: BaseTask, args: RunArguments, context: RunContext): Promise<unknown> {
     const { port1, port2 } = new MessageChannel();
     const terminate = new AbortController();
+    let grace: NodeJS.Timeout | undefined;
     port1.on('message', (message: UpMessage) => {
       if (message.type === 'state') void context.reportState?.(message.state, message.meta);
     });
@@ -42,6 +50,9 @@ export class ThreadPoolRunner implements TaskRunner {
         port1.postMessage({ type: 'soft-limit', seconds: reason.seconds } satisfies DownMessage);
       } else if (reason instanceof TimeLimitExceeded) {
         terminate.abort(reason); // piscina terminates the thread running it
+      } else if (reason instanceof TerminatedError) {
+        port1.postMessage({ type: 'terminate', signum: reason.signum } satisfies DownMessage);
+        grace = setTimeout(() => terminate.abort(reason), this.terminateGraceMs);
       }
     };
     context.signal.addEventListener('abort', onAbort);
@@ -59,6 +70,7 @@ export class ThreadPoolRunner implements TaskRunner {
       if (result.ok) return result.value;
       throw rebuildError(result.error, task.options.name);
     } finally {
+      clearTimeout(grace);
       context.signal.removeEventListener('abort', onAbort);
       port1.close();
     }

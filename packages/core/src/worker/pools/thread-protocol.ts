@@ -24,4 +24,4 @@ export type ThreadResult = { ok: true; value: unknown } | { ok: false; error: Tr
 /** Messages from a thread to the worker. */
 export type UpMessage = { type: 'state'; state: string; meta: unknown };
 /** Messages from the worker to a thread. */
-export type DownMessage = { type: 'soft-limit'; seconds: number };
+export type DownMessage = { type: 'soft-limit'; seconds: number } | { type: 'terminate'; signum: number };

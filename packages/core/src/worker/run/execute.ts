@@ -11,15 +11,18 @@ import { decideRetry } from '../../task/retry-policy';
 import type { TaskRunner } from '../pools/task-runner';
 import { RunHooks } from './hooks';
 import { toJson, type RunReport } from './run-report';
+import { TerminatedError, type Termination } from './termination';
 import { abortReason, withTimeLimits } from './time-limits';
 
 /** What one run ended in; the worker settles the message accordingly. */
 export type Outcome =
   | { kind: 'success'; value: unknown }
   | { kind: 'failure'; error: Error }
-  | { kind: 'retry' }
+  | { kind: 'retry'; error: Error }
   | { kind: 'ignored' }
   | { kind: 'rejected'; reason: string; requeue: boolean }
+  /** Stopped by `revoke(…, terminate=True)`: REVOKED, never retried. */
+  | { kind: 'terminated'; signum: number }
   /** The outcome could not be recorded (e.g. a retry could not be sent): give the message back. */
   | { kind: 'requeue'; error: Error };
 
@@ -30,8 +33,16 @@ export interface ExecutionHost {
   readonly logger: Logger;
   /** Where task bodies run (the pool). */
   readonly runner: TaskRunner;
+  /** Time limits (seconds) set for a task at run time (remote control's `time_limit`), if any. */
+  timeLimitsOf?(taskName: string): TimeLimits | undefined;
   /** Sends the next attempt of a retried task, due in `delayMs`. */
   scheduleRetry(next: TaskEnvelope, delayMs: number, queue: string): Promise<void>;
+}
+
+/** A task's hard and soft time limits in seconds; null: none. */
+export interface TimeLimits {
+  readonly hard: number | null;
+  readonly soft: number | null;
 }
 
 /** One admitted task message, ready to run. */
@@ -45,6 +56,8 @@ export interface Run {
    * the result is stored and the message settled, which only the prefetch window bounds.
    */
   readonly bodyEnded?: () => void;
+  /** How a worker stops this run when it is revoked with `terminate`. */
+  readonly termination?: Termination;
 }
 
 const NEVER_ABORTED = new AbortController().signal;
@@ -61,12 +74,21 @@ function toError(value: unknown): Error {
 export async function executeTask(run: Run, host: ExecutionHost): Promise<Outcome> {
   const { task, envelope, report } = run;
   const binding = bindingOf(task);
-  const hardLimit = envelope.timelimit[0] ?? binding.options.timeLimit ?? null;
-  const softLimit = envelope.timelimit[1] ?? binding.options.softTimeLimit ?? null;
-  // Only a run with limits, or whose body can see `this.signal`, pays for an AbortController.
+  // A message's own limits win over the task's (as set at definition, or by the `time_limit` command).
+  const limits = host.timeLimitsOf?.(envelope.task) ?? {
+    hard: binding.options.timeLimit ?? null,
+    soft: binding.options.softTimeLimit ?? null,
+  };
+  const hardLimit = envelope.timelimit[0] ?? limits.hard;
+  const softLimit = envelope.timelimit[1] ?? limits.soft;
+  // Only a run with limits, whose body can see `this.signal`, or in another thread (which is told to stop
+  // through it) pays for an AbortController.
   const controller =
-    hardLimit !== null || softLimit !== null || binding.seesRun ? new AbortController() : undefined;
+    hardLimit !== null || softLimit !== null || binding.seesRun || host.runner.kind === 'threads'
+      ? new AbortController()
+      : undefined;
   const signal = controller?.signal ?? NEVER_ABORTED;
+  run.termination?.attach(controller);
   const context: RunContext = {
     request: buildRequest(envelope, host.hostname, run.delivery),
     signal,
@@ -78,7 +100,8 @@ export async function executeTask(run: Run, host: ExecutionHost): Promise<Outcom
     try {
       if (binding.options.trackStarted) await report.started(host.hostname);
       const body = () => runBody(task, binding, envelope, context, host.runner);
-      value = await (controller ? withTimeLimits(body, controller, hardLimit, softLimit) : body());
+      const limited = controller ? withTimeLimits(body, controller, hardLimit, softLimit) : body();
+      value = await (run.termination ? run.termination.guard(limited) : limited);
     } catch (thrown) {
       run.bodyEnded?.();
       return afterError(toError(abortReason(thrown, signal)), run, binding, hooks, host);
@@ -126,6 +149,10 @@ async function afterError(
   hooks: RunHooks,
   host: ExecutionHost,
 ): Promise<Outcome> {
+  if (error instanceof TerminatedError) {
+    await report.revoked(error.message);
+    return { kind: 'terminated', signum: error.signum };
+  }
   if (error instanceof Ignore) return { kind: 'ignored' };
   if (error instanceof Reject) return { kind: 'rejected', reason: error.reason, requeue: error.requeue };
   const decision = decideRetry(error, options, envelope.retries);
@@ -153,7 +180,7 @@ async function afterError(
   }
   await report.retry(decision.exc);
   await hooks.retried(decision.exc ?? error);
-  return { kind: 'retry' };
+  return { kind: 'retry', error: decision.exc ?? error };
 }
 
 /** The request a run sees as `this.request`. */
