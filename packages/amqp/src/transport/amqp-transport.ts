@@ -207,8 +207,9 @@ export class AmqpTransport implements Transport {
   async consume(
     queue: string,
     handler: (delivery: Delivery) => void,
-    { prefetch }: ConsumeOptions,
+    options: ConsumeOptions,
   ): Promise<Consumer> {
+    let { prefetch } = options;
     // Declared first on the topology channel: a queue with other arguments fails here, once, clearly.
     await this.topology.taskQueue(queue, Date.now() + this.options.connectTimeoutMs);
     let consumerTag: string | undefined;
@@ -240,6 +241,11 @@ export class AmqpTransport implements Transport {
         managed.stopRecovering();
         const channel = managed.peek();
         if (channel && consumerTag) await channel.cancel(consumerTag).catch(() => undefined);
+      },
+      // basic.qos on the live channel; a channel opened after a reconnect takes the new value in its setup.
+      setPrefetch: async (next: number) => {
+        prefetch = next;
+        await managed.peek()?.prefetch(next);
       },
     };
   }

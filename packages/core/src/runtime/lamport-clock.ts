@@ -10,9 +10,14 @@ class LamportClock {
     return ++this.value;
   }
 
-  /** Moves past a clock seen in a message from elsewhere. */
+  /**
+   * Moves past a clock seen in a message from elsewhere. A value JavaScript cannot count past (over 2^53,
+   * negative, fractional) is ignored: taking it would freeze this clock for the life of the process.
+   */
   adjust(other: number): number {
-    this.value = Math.max(this.value, Number.isFinite(other) ? other : 0) + 1;
+    this.value =
+      Math.max(this.value, Number.isSafeInteger(other) && other < Number.MAX_SAFE_INTEGER / 2 ? other : 0) +
+      1;
     return this.value;
   }
 

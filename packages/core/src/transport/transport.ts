@@ -28,6 +28,8 @@ export interface ConsumeOptions {
 export interface Consumer {
   /** Stop receiving; deliveries already handed out can still be settled. */
   cancel(): Promise<void>;
+  /** Changes how many unsettled deliveries it may hold (`pool_grow`/`pool_shrink`), when the transport can. */
+  setPrefetch?(prefetch: number): Promise<void>;
 }
 
 export interface PublishOptions {

@@ -43,7 +43,10 @@ export interface WorkerOptions {
   threadApp?: ThreadAppModule;
   /** Send Celery's task events (`-E`). @default the App's `workerSendTaskEvents` */
   sendTaskEvents?: boolean;
-  /** Milliseconds between `worker-heartbeat` events; 0 sends no worker events at all. @default 2000 */
+  /**
+   * Milliseconds between `worker-heartbeat` events; 0 sends no worker events (online, heartbeat, offline;
+   * task events still follow `sendTaskEvents`). @default 2000
+   */
   heartbeatIntervalMs?: number;
   /**
    * With `pool: 'threads'`: how long a task revoked with `terminate` may take to end after its signal fired,
@@ -147,7 +150,7 @@ export class Worker extends EventEmitter<WorkerEvents> implements ControlledWork
       backend: app.backend,
       hostname: this.hostname,
       logger: this.logger,
-      timeLimitsOf: (name) => this.timeLimits.get(name),
+      timeLimitsOf: (name) => this.timeLimitsOf(name),
       scheduleRetry: (next, delayMs, queue) => app.publishTask(next, queue || app.defaultQueue, delayMs),
     };
   }
@@ -199,11 +202,10 @@ export class Worker extends EventEmitter<WorkerEvents> implements ControlledWork
     const { control, events } = this.app.transport;
     if (control && this.options.mingle) await this.mingle();
     this.stopControl = await control?.serve(this.hostname, (command) => answerControl(this, command));
-    const heartbeatMs = this.options.heartbeatIntervalMs ?? 2000;
-    if (events && heartbeatMs > 0) {
+    if (events) {
       this.events = new EventDispatcher(this, this.hostname, this.monitor, events, this.logger, {
         taskEvents: this.options.sendTaskEvents ?? this.app.conf.workerSendTaskEvents,
-        heartbeatMs,
+        heartbeatMs: this.options.heartbeatIntervalMs ?? 2000,
       });
       await this.events.start();
     }
@@ -320,12 +322,18 @@ export class Worker extends EventEmitter<WorkerEvents> implements ControlledWork
     return true;
   }
 
-  resizePool(delta: number): boolean {
+  async resizePool(delta: number): Promise<boolean> {
     if (this.pool !== 'async') return false; // a thread pool's size is fixed when it is created
     const next = Math.max(1, this.concurrencyLimit + delta);
     this.slots.resize(next);
     this.concurrencyLimit = next;
+    // Prefetch follows (concurrency × multiplier, as Celery): acks-late runs hold their deliveries.
+    await Promise.all([...this.consumers.values()].map((consumer) => consumer.setPrefetch?.(this.prefetch)));
     return true;
+  }
+
+  timeLimitsOf(taskName: string): TimeLimits | undefined {
+    return this.timeLimits.get(taskName);
   }
 
   get taskEvents(): boolean {

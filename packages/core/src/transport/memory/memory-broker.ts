@@ -74,12 +74,23 @@ export class MemoryBroker {
       : this.deadLetterList.filter((d) => d.queue === queue);
   }
 
-  addConsumer(queue: string, prefetch: number, handler: (delivery: Delivery) => void): () => void {
+  /** Starts delivering `queue` to `handler`; returns how to stop it and change its prefetch. */
+  addConsumer(
+    queue: string,
+    prefetch: number,
+    handler: (delivery: Delivery) => void,
+  ): { cancel(): void; setPrefetch(prefetch: number): void } {
     const consumer: MemoryConsumer = { queue, prefetch, unsettled: new Set(), handler, active: true };
     this.consumers.push(consumer);
     this.scheduleDispatch();
-    return () => {
-      consumer.active = false;
+    return {
+      cancel: () => {
+        consumer.active = false;
+      },
+      setPrefetch: (next) => {
+        consumer.prefetch = next;
+        this.scheduleDispatch();
+      },
     };
   }
 

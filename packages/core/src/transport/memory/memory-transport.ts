@@ -51,8 +51,11 @@ export class MemoryTransport implements Transport {
     handler: (delivery: Delivery) => void,
     options: ConsumeOptions,
   ): Promise<Consumer> {
-    const cancel = this.broker.addConsumer(queue, options.prefetch, handler);
-    return { cancel: async () => cancel() };
+    const consumer = this.broker.addConsumer(queue, options.prefetch, handler);
+    return {
+      cancel: async () => consumer.cancel(),
+      setPrefetch: async (prefetch) => consumer.setPrefetch(prefetch),
+    };
   }
 
   async close(): Promise<void> {

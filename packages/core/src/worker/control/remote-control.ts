@@ -32,8 +32,10 @@ export interface ControlledWorker {
   setTimeLimits(taskName: string, limits: TimeLimits): void;
   addQueue(queue: string): Promise<boolean>;
   cancelQueue(queue: string): Promise<boolean>;
-  /** Changes the concurrency by `delta`; false when the pool cannot. */
-  resizePool(delta: number): boolean;
+  /** Changes the concurrency (and prefetch) by `delta`; false when the pool cannot. */
+  resizePool(delta: number): Promise<boolean>;
+  /** Time limits set by `time_limit`, if any. */
+  timeLimitsOf(taskName: string): TimeLimits | undefined;
   readonly taskEvents: boolean;
   setTaskEvents(enabled: boolean): void;
   sendHeartbeat(): void;
@@ -110,12 +112,12 @@ function revoke(worker: ControlledWorker, args: Arguments): JsonValue {
 }
 
 /** The task attributes `registered` can show, by Celery's names. */
-function taskAttribute(task: BaseTask, item: string): JsonValue | undefined {
+function taskAttribute(task: BaseTask, item: string, limits: TimeLimits | undefined): JsonValue | undefined {
   const options = task.options;
   const attributes: Record<string, JsonValue | undefined> = {
     queue: options.queue,
-    time_limit: options.timeLimit,
-    soft_time_limit: options.softTimeLimit,
+    time_limit: limits ? limits.hard : options.timeLimit,
+    soft_time_limit: limits ? limits.soft : options.softTimeLimit,
     max_retries: options.maxRetries,
     acks_late: options.acksLate,
     ignore_result: options.ignoreResult,
@@ -130,7 +132,7 @@ function registered(worker: ControlledWorker, args: Arguments): JsonValue {
     const task = worker.app.findTask(name);
     const shown = task
       ? items.flatMap((item) => {
-          const value = taskAttribute(task, item);
+          const value = taskAttribute(task, item, worker.timeLimitsOf(name));
           return value === undefined || value === null ? [] : [`${item}=${String(value)}`];
         })
       : [];
@@ -278,12 +280,12 @@ const HANDLERS: Record<string, Handler> = {
     await worker.cancelQueue(queue);
     return { ok: `no longer consuming from ${queue}` };
   },
-  pool_grow: (worker, args) =>
-    worker.resizePool(poolDelta(args))
+  pool_grow: async (worker, args) =>
+    (await worker.resizePool(poolDelta(args)))
       ? { ok: 'pool will grow' }
       : errorReply('NotImplementedError', `pool_grow is not supported by the ${worker.pool} pool`),
-  pool_shrink: (worker, args) =>
-    worker.resizePool(-poolDelta(args))
+  pool_shrink: async (worker, args) =>
+    (await worker.resizePool(-poolDelta(args)))
       ? { ok: 'pool will shrink' }
       : errorReply('NotImplementedError', `pool_shrink is not supported by the ${worker.pool} pool`),
   autoscale: () => errorReply('ValueError', 'Autoscale not enabled'),

@@ -15,11 +15,13 @@ import type { WorkerEvents } from '../worker';
 
 /** Broker trouble is logged at most this often: events are best-effort and must not flood the log. */
 const WARN_EVERY_MS = 30_000;
+/** Celery sends `worker-offline` without retrying; we give it this long. */
+const OFFLINE_WAIT_MS = 1000;
 
 export interface EventDispatcherOptions {
   /** Send task events (`-E`); worker events are always sent. */
   taskEvents: boolean;
-  /** Milliseconds between heartbeats (Celery: 2 s). */
+  /** Milliseconds between heartbeats (Celery: 2 s); 0: no worker events. */
   heartbeatMs: number;
 }
 
@@ -56,6 +58,7 @@ export class EventDispatcher {
 
   async start(): Promise<void> {
     this.listen();
+    if (this.options.heartbeatMs <= 0) return; // --without-heartbeat: no worker events at all
     await this.sendWorker('worker-online');
     this.timer = setInterval(() => void this.sendWorker('worker-heartbeat'), this.options.heartbeatMs);
     this.timer.unref(); // the worker holds the process; heartbeats alone must not
@@ -63,13 +66,20 @@ export class EventDispatcher {
 
   /** A heartbeat now (the `heartbeat` command). */
   heartbeat(): void {
-    void this.sendWorker('worker-heartbeat');
+    if (this.options.heartbeatMs > 0) void this.sendWorker('worker-heartbeat');
   }
 
+  /** Sends `worker-offline`, waiting for it at most `OFFLINE_WAIT_MS`: a broker that is away must not hold up a stop. */
   async stop(): Promise<void> {
     clearInterval(this.timer);
     for (const off of this.detach.splice(0)) off();
-    await this.sendWorker('worker-offline');
+    if (this.options.heartbeatMs <= 0) return;
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      this.sendWorker('worker-offline'),
+      new Promise((resolve) => (timer = setTimeout(resolve, OFFLINE_WAIT_MS))),
+    ]);
+    clearTimeout(timer);
   }
 
   private sendWorker(type: string): Promise<void> {

@@ -56,6 +56,7 @@ export class ThreadPoolRunner implements TaskRunner {
       }
     };
     context.signal.addEventListener('abort', onAbort);
+    if (context.signal.aborted) onAbort(); // aborted before the thread was asked: tell it all the same
     try {
       const job: ThreadTask = {
         taskName: task.options.name,

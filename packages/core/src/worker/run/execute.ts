@@ -99,6 +99,8 @@ export async function executeTask(run: Run, host: ExecutionHost): Promise<Outcom
     let value: unknown;
     try {
       if (binding.options.trackStarted) await report.started(host.hostname);
+      // Terminated while STARTED was being reported: the body never begins.
+      if (run.termination?.reason) throw run.termination.reason;
       const body = () => runBody(task, binding, envelope, context, host.runner);
       const limited = controller ? withTimeLimits(body, controller, hardLimit, softLimit) : body();
       value = await (run.termination ? run.termination.guard(limited) : limited);

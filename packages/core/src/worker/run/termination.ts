@@ -30,17 +30,18 @@ export class Termination {
   private controller: AbortController | undefined;
   reason: TerminatedError | undefined;
 
-  /** The run's controller, aborted on termination. */
+  /** The run's controller, aborted on termination (at once, if it came before the run began). */
   attach(controller: AbortController | undefined): void {
     this.controller = controller;
+    if (this.reason && controller && !controller.signal.aborted) controller.abort(this.reason);
   }
 
-  /** `run`, unless terminated first: then TerminatedError. */
+  /** `run`, unless terminated first: then TerminatedError (and whatever `run` does later is ignored). */
   guard<T>(run: Promise<T>): Promise<T> {
-    if (this.reason) return Promise.reject(this.reason);
     return new Promise<T>((resolve, reject) => {
       this.rejectRun = reject;
       run.then(resolve, reject);
+      if (this.reason) reject(this.reason);
     });
   }
 
