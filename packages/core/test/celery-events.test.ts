@@ -139,7 +139,7 @@ describe('worker events', () => {
     await done.get({ timeout: 3 });
     await waitFor(() => worker.monitor.counts['ev.add'] === 1); // settled after its result is stored
     const blocked = await client.sendTask('ev.block');
-    await waitFor(() => worker.monitor.inState('STARTED').some((t) => t.envelope.id === blocked.id));
+    await waitFor(() => worker.monitor.inState('STARTED').some((t) => t.id === blocked.id));
     events.length = 0;
     await client.control.broadcast('heartbeat', {}, { reply: true });
     await waitFor(has(events, 'worker-heartbeat'), 1_000);

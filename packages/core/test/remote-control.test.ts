@@ -106,7 +106,7 @@ function defineAdd(app: App) {
 }
 
 const isStarted = (worker: Worker, id: string) => () =>
-  worker.monitor.inState('STARTED').some((tracked) => tracked.envelope.id === id);
+  worker.monitor.inState('STARTED').some((tracked) => tracked.id === id);
 const isHeld = (worker: Worker, id: string) => () => worker.monitor.holding(id) !== undefined;
 /**
  * The memory broker delays a message with an ETA until it is due; a Celery client does not (the worker
@@ -665,7 +665,7 @@ describe('control commands', () => {
     const first = await client.sendTask('rc.block');
     const second = await client.sendTask('rc.block');
     await waitFor(() => worker.monitor.inState('STARTED').length === 2);
-    expect(new Set(worker.monitor.inState('STARTED').map((t) => t.envelope.id))).toEqual(
+    expect(new Set(worker.monitor.inState('STARTED').map((t) => t.id))).toEqual(
       new Set([first.id, second.id]),
     );
   });

@@ -458,7 +458,7 @@ export class Worker extends EventEmitter<WorkerEvents> implements ControlledWork
     await this.quietly(report.revoked(reason), envelope);
     this.logger.info(`discarding ${envelope.task}[${envelope.id}]: ${reason}`);
     delivery.ack();
-    this.monitor.finishedWith(envelope, States.REVOKED, delivered);
+    this.monitor.finishedWith(envelope, States.REVOKED);
     this.emit('task-revoked', envelope, reason);
   }
 
@@ -469,7 +469,7 @@ export class Worker extends EventEmitter<WorkerEvents> implements ControlledWork
     outcome: Outcome,
     delivered: DeliveryInfo,
   ): void {
-    const finished = (state: string): void => this.monitor.finishedWith(envelope, state, delivered);
+    const finished = (state: string): void => this.monitor.finishedWith(envelope, state);
     switch (outcome.kind) {
       case 'success':
         delivery.ack();
@@ -535,7 +535,7 @@ export class Worker extends EventEmitter<WorkerEvents> implements ControlledWork
         delayMs: waitMs,
       });
       delivery.ack();
-      this.monitor.finishedWith(envelope, 'DEFERRED', delivered);
+      this.monitor.finishedWith(envelope, 'DEFERRED');
     } catch (error) {
       this.logger.error(
         `could not defer ${envelope.task}[${envelope.id}] until its ETA: ${(error as Error).message}`,

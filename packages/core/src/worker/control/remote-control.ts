@@ -225,8 +225,8 @@ const HANDLERS: Record<string, Handler> = {
       .map((tracked) => taskInfo(tracked, worker.hostname, args.safe === true)),
   scheduled: (worker) =>
     worker.monitor.inState('SCHEDULED').map((tracked) => ({
-      eta: tracked.envelope.eta,
-      priority: tracked.delivery.priority,
+      eta: tracked.eta,
+      priority: tracked.priority,
       request: taskInfo(tracked, worker.hostname),
     })),
   revoked: (worker) => worker.app.revocations.ids(),

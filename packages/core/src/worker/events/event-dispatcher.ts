@@ -35,6 +35,8 @@ export class EventDispatcher {
   private lastWarning = 0;
   private taskEventsOn: boolean;
   private readonly detach: Array<() => void> = [];
+  /** Start times of running tasks, kept only while task events are on. */
+  private readonly startedAt = new Map<string, number>();
 
   constructor(
     private readonly source: EventEmitter<WorkerEvents>,
@@ -114,19 +116,25 @@ export class EventDispatcher {
     this.detach.push(() => (this.source as EventEmitter).off(name, wrapped));
   }
 
+  /** Seconds since the task started (for `task-succeeded`), from the start times kept while events are on. */
   private runtimeOf(envelope: TaskEnvelope): number {
-    const started = this.monitor.find(envelope.id)?.timeStart;
-    return started ? (Date.now() - started) / 1000 : 0;
+    const started = this.startedAt.get(envelope.id);
+    this.startedAt.delete(envelope.id);
+    return started === undefined ? 0 : (Date.now() - started) / 1000;
   }
 
   private listen(): void {
     this.on('task-received', (envelope) => this.sendTask('task-received', () => receivedFields(envelope)));
-    this.on('task-started', (envelope) =>
-      this.sendTask('task-started', () => ({ uuid: envelope.id, pid: process.pid })),
-    );
+    this.on('task-started', (envelope) => {
+      if (this.taskEventsOn) this.startedAt.set(envelope.id, Date.now());
+      this.sendTask('task-started', () => ({ uuid: envelope.id, pid: process.pid }));
+    });
     this.on('task-succeeded', (envelope, result) =>
       this.sendTask('task-succeeded', () => succeededFields(envelope, result, this.runtimeOf(envelope))),
     );
+    // Runs that end otherwise drop their start time too.
+    for (const ended of ['task-failed', 'task-retried', 'task-revoked', 'task-rejected'] as const)
+      this.on(ended, (...[envelope]: WorkerEvents[typeof ended]) => void this.startedAt.delete(envelope.id));
     this.on('task-failed', (envelope, error) =>
       this.sendTask('task-failed', () => errorFields(envelope, error)),
     );
