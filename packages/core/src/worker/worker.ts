@@ -403,11 +403,11 @@ export class Worker extends EventEmitter<WorkerEvents> implements ControlledWork
       priority: envelope.priority,
     };
     if (admission.kind === 'revoked') {
-      await this.discardRevoked(delivery, envelope, report, delivered, admission.reason);
+      await this.discardRevoked(delivery, envelope, report, admission.reason);
       return;
     }
     if (admission.kind === 'defer') {
-      await this.deferToBroker(delivery, envelope, admission.waitMs, delivered);
+      await this.deferToBroker(delivery, envelope, admission.waitMs);
       return;
     }
     this.monitor.received(envelope, delivered);
@@ -429,7 +429,7 @@ export class Worker extends EventEmitter<WorkerEvents> implements ControlledWork
       if (this.state !== 'running') return; // warm stop: not started, so it stays unsettled and returns to its queue
       // Revoked while it waited (its ETA, a free slot): discarded as Celery does before it starts.
       if (this.app.isRevoked(envelope.id)) {
-        await this.discardRevoked(delivery, envelope, report, delivered, 'revoked');
+        await this.discardRevoked(delivery, envelope, report, 'revoked');
         return;
       }
       if (!task.options.acksLate) delivery.ack();
@@ -441,7 +441,7 @@ export class Worker extends EventEmitter<WorkerEvents> implements ControlledWork
       const outcome = await executeTask(run, this.host)
         .catch((error: unknown): Outcome => ({ kind: 'requeue', error: error as Error }))
         .finally(() => this.runs.delete(envelope.id));
-      this.settle(delivery, task, envelope, outcome, delivered);
+      this.settle(delivery, task, envelope, outcome);
     } finally {
       releaseSlot();
     }
@@ -452,7 +452,6 @@ export class Worker extends EventEmitter<WorkerEvents> implements ControlledWork
     delivery: Delivery,
     envelope: TaskEnvelope,
     report: RunReport,
-    delivered: DeliveryInfo,
     reason: 'revoked' | 'expired',
   ): Promise<void> {
     await this.quietly(report.revoked(reason), envelope);
@@ -462,13 +461,7 @@ export class Worker extends EventEmitter<WorkerEvents> implements ControlledWork
     this.emit('task-revoked', envelope, reason);
   }
 
-  private settle(
-    delivery: Delivery,
-    task: BaseTask,
-    envelope: TaskEnvelope,
-    outcome: Outcome,
-    delivered: DeliveryInfo,
-  ): void {
+  private settle(delivery: Delivery, task: BaseTask, envelope: TaskEnvelope, outcome: Outcome): void {
     const finished = (state: string): void => this.monitor.finishedWith(envelope, state);
     switch (outcome.kind) {
       case 'success':
@@ -523,12 +516,7 @@ export class Worker extends EventEmitter<WorkerEvents> implements ControlledWork
   }
 
   /** Sends the message back to the broker's delay (ETA far off) instead of holding it unacked in memory. */
-  private async deferToBroker(
-    delivery: Delivery,
-    envelope: TaskEnvelope,
-    waitMs: number,
-    delivered: DeliveryInfo,
-  ): Promise<void> {
+  private async deferToBroker(delivery: Delivery, envelope: TaskEnvelope, waitMs: number): Promise<void> {
     try {
       await this.app.transport.publish(delivery.message, {
         queue: delivery.routingKey || delivery.queue,
