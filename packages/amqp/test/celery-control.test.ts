@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,6 +7,15 @@ import { TaskRevokedError, type App, type BoundTask, type Worker } from '@queue/
 import type { AmqpTransport } from '../src';
 import { PIDBOX_EXCHANGE, PIDBOX_REPLY_EXCHANGE } from '../src/control/amqp-control';
 import { AMQP_URL, amqpApp, BrokerAdmin, uniqueQueue, waitFor } from './helpers';
+import {
+  PYTHON,
+  requireCelery,
+  runProcess,
+  startCeleryWorker,
+  startProcess,
+  type Finished,
+  type Spawned,
+} from '../../../test-support/python-celery';
 
 /**
  * Celery's remote control (pidbox) and events between our workers and Debian's Celery 5.2, on the real
@@ -16,14 +24,9 @@ import { AMQP_URL, amqpApp, BrokerAdmin, uniqueQueue, waitFor } from './helpers'
  * do not hurt it. Other test files share the broker: every command names its worker (`destination`), and
  * every queue is ours.
  */
-const PYTHON = '/usr/bin/python3';
 const FIXTURES = join(__dirname, 'fixtures');
 const CLI = join(__dirname, '..', '..', 'cli', 'dist', 'bin.js');
-if (spawnSync(PYTHON, ['-c', 'import celery'], { stdio: 'ignore' }).status !== 0) {
-  throw new Error(
-    `Celery is not installed for ${PYTHON}: apt-get install python3-celery (scripts/services.sh does)`,
-  );
-}
+requireCelery();
 if (!existsSync(CLI)) throw new Error(`${CLI} is missing: build first (bash scripts/pnpm.sh -r build)`);
 
 jest.setTimeout(60_000);
@@ -31,37 +34,18 @@ jest.setTimeout(60_000);
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 const suffix = randomUUID().slice(0, 8);
 
-interface Finished {
-  status: number | null;
-  stdout: string;
-  stderr: string;
-  /** Date.now() when it exited. */
-  endedAt: number;
-}
-
-/** Runs a command to its end (killed after `timeoutMs`), in the fixtures folder, with AMQP_URL set. */
-function runProcess(command: string, args: string[], timeoutMs = 20_000): Promise<Finished> {
-  return new Promise((resolve) => {
-    const child = spawn(command, args, {
-      cwd: FIXTURES,
-      env: { ...process.env, AMQP_URL, LOG_LEVEL: 'error' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-    child.once('close', (status) => {
-      clearTimeout(timer);
-      resolve({ status, stdout, stderr, endedAt: Date.now() });
-    });
+/** Runs a command to its end (killed after 20 s), in the fixtures folder, with AMQP_URL set. */
+function runHere(command: string, args: string[]): Promise<Finished> {
+  return runProcess(command, args, {
+    cwd: FIXTURES,
+    env: { AMQP_URL, LOG_LEVEL: 'error' },
+    timeoutMs: 20_000,
   });
 }
 
 /** `python3 -m celery -b <broker> <args>`: Celery's own CLI. */
 function celery(...args: string[]): Promise<Finished> {
-  return runProcess(PYTHON, ['-m', 'celery', '-b', AMQP_URL, ...args]);
+  return runHere(PYTHON, ['-m', 'celery', '-b', AMQP_URL, ...args]);
 }
 
 /** The JSON a command printed (`--json` output is one line), or a failure showing what it printed. */
@@ -70,73 +54,16 @@ function jsonOf<T = Record<string, unknown>>(run: Finished): T {
   return JSON.parse(run.stdout) as T;
 }
 
-interface Daemon {
-  child: ChildProcess;
-  output(): string;
-}
-
-/**
- * Starts a long-running process in a process group of its own (a prefork Celery worker has children) and
- * resolves once its output says `<name> ready.`.
- */
-async function startDaemon(command: string, args: string[], env: Record<string, string>): Promise<Daemon> {
-  const child = spawn(command, args, {
-    cwd: FIXTURES,
-    env: { ...process.env, AMQP_URL, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-    detached: true,
-  });
-  let output = '';
-  child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  await waitFor(() => {
-    if (child.exitCode !== null) throw new Error(`${command} exited with ${child.exitCode}:\n${output}`);
-    return /ready\./.test(output);
-  }, 30_000).catch((error: Error) => {
-    stopDaemon({ child, output: () => output }).catch(() => undefined);
-    throw new Error(`${error.message}\n${output}`);
-  });
-  return { child, output: () => output };
-}
-
-/** SIGTERM to the daemon's process group (warm shutdown), SIGKILL to the group after 10 s. */
-async function stopDaemon(daemon: Daemon | undefined): Promise<void> {
-  const child = daemon?.child;
-  if (!child?.pid || child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  const signalGroup = (signal: NodeJS.Signals) => {
-    try {
-      process.kill(-child.pid!, signal);
-    } catch {
-      // already gone
-    }
-  };
-  signalGroup('SIGTERM');
-  let timer: NodeJS.Timeout | undefined;
-  const killed = await Promise.race([
-    exited.then(() => false),
-    new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(true), 10_000))),
-  ]);
-  clearTimeout(timer);
-  if (killed) {
-    signalGroup('SIGKILL');
-    await exited;
-  }
-}
-
 /** A Celery worker (Debian's 5.2) for `celery_control_app.py` on `queue`, named exactly `hostname`. */
-function startPythonWorker(queue: string, hostname: string): Promise<Daemon> {
-  return startDaemon(
-    PYTHON,
-    [
-      '-m',
-      'celery',
-      '-A',
-      'celery_control_app',
-      'worker',
-      '-Q',
-      queue,
-      // prefork with one child: the main process keeps answering control while the child runs a task.
+function startPythonWorker(queue: string, hostname: string): Promise<Spawned> {
+  return startCeleryWorker({
+    cwd: FIXTURES,
+    app: 'celery_control_app',
+    queue,
+    hostname,
+    env: { AMQP_URL },
+    // prefork with one child: the main process keeps answering control while the child runs a task.
+    flags: [
       '-P',
       'prefork',
       '-c',
@@ -148,19 +75,23 @@ function startPythonWorker(queue: string, hostname: string): Promise<Daemon> {
       '--without-mingle',
       '--without-gossip',
       '--without-heartbeat',
-      '-n',
-      hostname,
     ],
-    { PY_QUEUE: queue },
-  );
+    // A process group of its own: stop() signals the pool's children too.
+    detached: true,
+  });
 }
 
 /** Our CLI worker (`queue worker`) for `control-app.js` in its own process. */
-function startCliWorker(queue: string, hostname: string, ledger: string): Promise<Daemon> {
-  return startDaemon(
+function startCliWorker(queue: string, hostname: string, ledger: string): Promise<Spawned> {
+  return startProcess(
     process.execPath,
     [CLI, 'worker', '--app', join(FIXTURES, 'control-app.js'), '-n', hostname, '-c', '4', '--without-mingle'],
-    { QUEUE: queue, LEDGER: ledger, LOG_LEVEL: 'warn' },
+    {
+      cwd: FIXTURES,
+      env: { AMQP_URL, QUEUE: queue, LEDGER: ledger, LOG_LEVEL: 'warn' },
+      detached: true,
+      name: 'queue worker',
+    },
   );
 }
 
@@ -200,7 +131,7 @@ describe('remote control and events between our workers and Celery 5.2', () => {
   let app: App;
   let worker: Worker;
   let admin: BrokerAdmin;
-  let python: Daemon | undefined;
+  let python: Spawned | undefined;
   const started = new Set<string>();
 
   beforeAll(async () => {
@@ -218,7 +149,7 @@ describe('remote control and events between our workers and Celery 5.2', () => {
   });
 
   afterAll(async () => {
-    await stopDaemon(python);
+    await python?.stop();
     await app?.close({ timeoutMs: 2000 });
     await admin.cleanup(...queues);
     await admin.close();
@@ -315,7 +246,7 @@ describe('remote control and events between our workers and Celery 5.2', () => {
       result.get({ timeout: 20 }).catch((error: unknown) => error),
     );
 
-    const cli = await runProcess(process.execPath, [
+    const cli = await runHere(process.execPath, [
       CLI,
       'control',
       'revoke',
@@ -357,40 +288,32 @@ describe('remote control and events between our workers and Celery 5.2', () => {
       'task-succeeded',
       'worker-offline',
     ];
-    const receiver = spawn(
+    const receiver = await startProcess(
       PYTHON,
       [join(FIXTURES, 'celery_event_receiver.py'), host, wanted.join(','), '30'],
-      { cwd: FIXTURES, env: { ...process.env, AMQP_URL }, stdio: ['ignore', 'pipe', 'pipe'] },
+      { cwd: FIXTURES, env: { AMQP_URL }, timeoutMs: 45_000, name: 'receiver', ready: /READY/ },
     );
-    let out = '';
-    receiver.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
-    receiver.stderr.on('data', (chunk: Buffer) => (out += chunk.toString()));
-    const exited = new Promise<number | null>((resolve) => receiver.once('exit', (code) => resolve(code)));
-    const killer = setTimeout(() => receiver.kill('SIGKILL'), 45_000);
     const events = () =>
-      out
+      receiver
+        .log()
         .split('\n')
         .filter((line) => line.startsWith('{'))
         .map((line) => JSON.parse(line) as Record<string, unknown>);
     let eventWorker: Worker | undefined;
     try {
-      await waitFor(() => {
-        if (receiver.exitCode !== null) throw new Error(`receiver exited:\n${out}`);
-        return out.includes('READY');
-      }, 30_000);
       eventWorker = app.worker({ hostname: host, queues: [queue], sendTaskEvents: true });
       await eventWorker.start();
       const result = await app.sendTask('it.add', [20, 22], {}, { queue });
       await expect(result.get({ timeout: 10 })).resolves.toBe(42);
       await waitFor(() => {
-        if (receiver.exitCode !== null) throw new Error(`receiver exited:\n${out}`);
+        if (receiver.child.exitCode !== null) throw new Error(`receiver exited:\n${receiver.log()}`);
         const types = new Set(events().map((event) => event.type));
         return wanted.slice(0, -1).every((type) => types.has(type));
       }, 15_000).catch((error: Error) => {
-        throw new Error(`${error.message}; seen:\n${out}`);
+        throw new Error(`${error.message}; seen:\n${receiver.log()}`);
       });
       await eventWorker.stop({ timeoutMs: 2000 });
-      expect(await exited).toBe(0);
+      expect(await receiver.closed).toBe(0);
 
       const seen = events();
       expect(seen.every((event) => event.hostname === host)).toBe(true);
@@ -406,10 +329,8 @@ describe('remote control and events between our workers and Celery 5.2', () => {
         expect(typeof event.local_received).toBe('number');
       }
     } finally {
-      clearTimeout(killer);
       await eventWorker?.stop({ timeoutMs: 0 });
-      if (receiver.exitCode === null && receiver.signalCode === null) receiver.kill('SIGKILL');
-      await exited;
+      await receiver.stop(0);
     }
   });
 
@@ -417,7 +338,7 @@ describe('remote control and events between our workers and Celery 5.2', () => {
     const cliQueue = uniqueQueue('ctl-cli');
     const CLI_HOST = `ts-cli-${suffix}@test`;
     const ledger = join(dir, 'ledger');
-    let cliWorker: Daemon | undefined;
+    let cliWorker: Spawned | undefined;
 
     beforeAll(async () => {
       queues.push(cliQueue);
@@ -425,7 +346,7 @@ describe('remote control and events between our workers and Celery 5.2', () => {
     });
 
     afterAll(async () => {
-      await stopDaemon(cliWorker);
+      await cliWorker?.stop();
     });
 
     /** Sends `task(ms)` to the CLI worker and resolves once its body has started. */
@@ -461,7 +382,7 @@ describe('remote control and events between our workers and Celery 5.2', () => {
 
     test('Python `app.control.revoke(id, terminate=True)`: REVOKED, the task stops', async () => {
       const { result, outcome } = await running('ctl.sleep', 10_000);
-      const revoke = await runProcess(PYTHON, [
+      const revoke = await runHere(PYTHON, [
         join(FIXTURES, 'celery_control_client.py'),
         CLI_HOST,
         result.id,

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { execFileSync, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import type { Channel, GetMessage } from 'amqplib';
 import { App } from '@queue/core';
@@ -7,19 +7,21 @@ import { BrokerUnavailableError, type AmqpTransport } from '../src';
 import { clock, type CeleryEvent, type JsonValue, type Logger } from '@queue/core/transport';
 import { AmqpEvents, EVENT_EXCHANGE } from '../src/events/amqp-events';
 import { amqpApp, AMQP_URL, BrokerAdmin, uniqueQueue, waitFor } from './helpers';
+import {
+  PYTHON,
+  requireCelery,
+  startCeleryWorker,
+  startProcess,
+  type Spawned,
+} from '../../../test-support/python-celery';
 
 /**
  * Celery's event stream on the real RabbitMQ, both ways (PROTOCOL-2 §3): our `listen` reads a Python
  * Celery worker's events (`task.multi` batches included), Celery's own `EventReceiver` reads the events we
  * publish, and bodies that are no events do not stop the stream. One App (one connection) for the file.
  */
-const PYTHON = '/usr/bin/python3';
 const FIXTURES = join(__dirname, 'fixtures');
-if (spawnSync(PYTHON, ['-c', 'import celery'], { stdio: 'ignore' }).status !== 0) {
-  throw new Error(
-    `Celery is not installed for ${PYTHON}: apt-get install python3-celery (scripts/services.sh does)`,
-  );
-}
+requireCelery();
 
 jest.setTimeout(90_000);
 
@@ -88,29 +90,6 @@ function eventQueues(): Map<string, string> {
   return rows;
 }
 
-function runPython(
-  args: string[],
-  timeoutMs: number,
-): { child: ChildProcess; stdout(): string; exited: Promise<number | null> } {
-  const child = spawn(PYTHON, args, {
-    cwd: FIXTURES,
-    env: { ...process.env, AMQP_URL },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout!.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-  child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-  const exited = new Promise<number | null>((resolve) =>
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      resolve(code);
-    }),
-  );
-  return { child, stdout: () => `${stdout}${stderr ? `\n[stderr]\n${stderr}` : ''}`, exited };
-}
-
 describe('Celery events over RabbitMQ', () => {
   const queue = uniqueQueue('events');
   let app: App;
@@ -157,40 +136,17 @@ describe('Celery events over RabbitMQ', () => {
     const multi = await tap('task.multi');
     const fromWorker = (type: string) =>
       seen.filter((e) => e.type === type && String(e.hostname).startsWith(`${node}@`));
-    let log = '';
-    const worker = spawn(
-      PYTHON,
-      [
-        '-m',
-        'celery',
-        '-A',
-        'celery_app',
-        'worker',
-        '-Q',
-        queue,
-        '-P',
-        'solo',
-        '-E',
-        '-l',
-        'info',
-        '--without-mingle',
-        '--without-gossip',
-        '-n',
-        `${node}@%h`,
-      ],
-      {
-        cwd: FIXTURES,
-        env: { ...process.env, AMQP_URL, PY_QUEUE: queue },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      },
-    );
-    worker.stdout!.on('data', (chunk: Buffer) => (log += chunk.toString()));
-    worker.stderr!.on('data', (chunk: Buffer) => (log += chunk.toString()));
+    let worker: Spawned | undefined;
     try {
-      await waitFor(() => {
-        if (worker.exitCode !== null) throw new Error(`celery worker exited:\n${log}`);
-        return /ready\./.test(log);
-      }, 30_000);
+      // -E and heartbeats on: its events are what this test reads.
+      worker = await startCeleryWorker({
+        cwd: FIXTURES,
+        app: 'celery_app',
+        queue,
+        hostname: `${node}@%h`,
+        env: { AMQP_URL },
+        flags: ['-P', 'solo', '-E', '-l', 'info', '--without-mingle', '--without-gossip'],
+      });
       const result = await app.sendTask('py.add', [2, 3]);
       await expect(result.get({ timeout: 20 })).resolves.toBe(5);
       const forTask = (type: string) => fromWorker(type).filter((e) => e.uuid === result.id);
@@ -231,26 +187,24 @@ describe('Celery events over RabbitMQ', () => {
       );
       expect(ourBatches.length).toBeGreaterThan(0);
 
-      worker.kill('SIGTERM');
-      await exitWithin(worker, 15_000);
+      worker.child.kill('SIGTERM');
+      await exitWithin(worker.child, 15_000);
       await waitFor(() => fromWorker('worker-offline').length === 1, 5_000);
     } finally {
-      if (worker.exitCode === null && worker.signalCode === null) worker.kill('SIGKILL');
+      await worker?.stop(0);
       await stop();
     }
   });
 
   test('Celery’s own EventReceiver reads the events we publish (worker-online, task-succeeded)', async () => {
     const hostname = `ts-ev-${randomUUID().slice(0, 8)}@test`;
-    const receiver = runPython(
-      [join(FIXTURES, 'celery_event_receiver.py'), hostname, 'worker-online,task-succeeded', '30'],
-      45_000,
-    );
+    let receiver: Spawned | undefined;
     try {
-      await waitFor(() => {
-        if (receiver.child.exitCode !== null) throw new Error(`receiver exited:\n${receiver.stdout()}`);
-        return receiver.stdout().includes('READY');
-      }, 30_000);
+      receiver = await startProcess(
+        PYTHON,
+        [join(FIXTURES, 'celery_event_receiver.py'), hostname, 'worker-online,task-succeeded', '30'],
+        { cwd: FIXTURES, env: { AMQP_URL }, timeoutMs: 45_000, name: 'receiver', ready: /READY/ },
+      );
       const taskId = randomUUID();
       const online = eventOf('worker-online', hostname, {
         freq: 2.0,
@@ -264,10 +218,10 @@ describe('Celery events over RabbitMQ', () => {
       const succeeded = eventOf('task-succeeded', hostname, { uuid: taskId, result: '5', runtime: 0.25 });
       await transport.events.publish(online);
       await transport.events.publish(succeeded);
-      expect(await receiver.exited).toBe(0);
+      expect(await receiver.closed).toBe(0);
 
       const lines = receiver
-        .stdout()
+        .log()
         .split('\n')
         .filter((line) => line.startsWith('{'))
         .map((line) => JSON.parse(line) as Record<string, unknown>);
@@ -294,8 +248,7 @@ describe('Celery events over RabbitMQ', () => {
         expect(typeof line.local_received).toBe('number');
       }
     } finally {
-      if (receiver.child.exitCode === null) receiver.child.kill('SIGKILL');
-      await receiver.exited;
+      await receiver?.stop(0);
     }
   });
 

@@ -1,7 +1,12 @@
 import { randomUUID } from 'node:crypto';
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { RemoteTaskError, States, type App } from '@queue/core';
+import {
+  requireCelery,
+  runPython,
+  startCeleryWorker,
+  type Spawned,
+} from '../../../test-support/python-celery';
 import { AMQP_URL, amqpApp, BrokerAdmin, collectStates, uniqueQueue } from './helpers';
 
 /**
@@ -9,34 +14,10 @@ import { AMQP_URL, amqpApp, BrokerAdmin, collectStates, uniqueQueue } from './he
  * and our client calls a Python worker, both over RabbitMQ with the rpc:// backend. Separate queues, since a
  * worker rejects task names it does not know.
  */
-const PYTHON = '/usr/bin/python3';
 const FIXTURES = join(__dirname, 'fixtures');
-if (spawnSync(PYTHON, ['-c', 'import celery'], { stdio: 'ignore' }).status !== 0) {
-  throw new Error(
-    `Celery is not installed for ${PYTHON}: apt-get install python3-celery (scripts/services.sh does)`,
-  );
-}
+requireCelery();
 
 jest.setTimeout(90_000);
-
-function runProcess(
-  command: string,
-  args: string[],
-  timeoutMs: number,
-): Promise<{ status: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(command, args, { cwd: FIXTURES, env: { ...process.env, AMQP_URL } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-    child.once('close', (status) => {
-      clearTimeout(timer);
-      resolve({ status, stdout, stderr });
-    });
-  });
-}
 
 class CardDeclined extends Error {
   override name = 'CardDeclined';
@@ -65,7 +46,11 @@ describe('a Python Celery client calls our worker', () => {
 
   test('SUCCESS (positional and keyword args), countdown via the eta header, FAILURE with type and message', async () => {
     // Asynchronous: our worker runs in this process and must keep serving while the client waits.
-    const run = await runProcess(PYTHON, [join(FIXTURES, 'celery_client.py'), queue], 80_000);
+    const run = await runPython([join(FIXTURES, 'celery_client.py'), queue], {
+      cwd: FIXTURES,
+      env: { AMQP_URL },
+      timeoutMs: 80_000,
+    });
     if (run.status !== 0) throw new Error(`celery client failed (${run.status}): ${run.stderr}`);
     const out = JSON.parse(run.stdout.trim().split('\n').at(-1)!) as Record<string, unknown>;
     expect(out.add).toBe(42);
@@ -78,63 +63,25 @@ describe('a Python Celery client calls our worker', () => {
 
 describe('our client calls a Python Celery worker', () => {
   const queue = uniqueQueue('to-python');
-  let worker: ChildProcess;
+  let worker: Spawned | undefined;
   let app: App;
   let admin: BrokerAdmin;
-  let log = '';
 
   beforeAll(async () => {
     admin = await BrokerAdmin.open();
-    worker = spawn(
-      PYTHON,
-      [
-        '-m',
-        'celery',
-        '-A',
-        'celery_app',
-        'worker',
-        '-Q',
-        queue,
-        '-P',
-        'solo',
-        '-l',
-        'info',
-        '--without-mingle',
-        '--without-gossip',
-        '--without-heartbeat',
-        '-n',
-        `py-${queue}@%h`,
-      ],
-      {
-        cwd: FIXTURES,
-        env: { ...process.env, AMQP_URL, PY_QUEUE: queue },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      },
-    );
-    await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`celery worker not ready in 30 s:\n${log}`)), 30_000);
-      const watch = (chunk: Buffer) => {
-        log += chunk.toString();
-        if (/ready\./.test(log)) {
-          clearTimeout(timer);
-          resolve();
-        }
-      };
-      worker.stdout!.on('data', watch);
-      worker.stderr!.on('data', watch);
-      worker.once('exit', (code) => reject(new Error(`celery worker exited with ${code}:\n${log}`)));
+    worker = await startCeleryWorker({
+      cwd: FIXTURES,
+      app: 'celery_app',
+      queue,
+      hostname: `py-${queue}@%h`,
+      env: { AMQP_URL },
     });
     app = amqpApp(queue);
   });
 
   afterAll(async () => {
     await app?.close({ timeoutMs: 1000 });
-    if (worker && worker.exitCode === null) {
-      const exited = new Promise((resolve) => worker.once('exit', resolve));
-      worker.kill('SIGTERM');
-      await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 10_000))]);
-      if (worker.exitCode === null) worker.kill('SIGKILL');
-    }
+    await worker?.stop();
     await admin.cleanup(queue);
     await admin.close();
   });

@@ -1,25 +1,32 @@
 import { randomUUID } from 'node:crypto';
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { connect } from 'amqplib';
 import { App, RemoteTaskError, States, type StateChange } from '@queue/core';
 import '@queue/amqp';
 import { REDIS_URL } from './helpers';
+import {
+  PYTHON,
+  requirePython,
+  runPython,
+  startCeleryWorker,
+  type Spawned,
+} from '../../../test-support/python-celery';
 
 /**
  * Results shared with the real Celery (Debian's 5.2, JSON serializer) through Redis: a Python client reads
  * the states and results our worker stores, and our client reads those of a Python worker.
  */
-const PYTHON = '/usr/bin/python3';
 const FIXTURES = join(__dirname, 'fixtures');
 const AMQP_URL = process.env.TEST_AMQP_URL ?? 'amqp://guest:guest@127.0.0.1:5672//';
-if (spawnSync(PYTHON, ['-c', 'import celery, redis'], { stdio: 'ignore' }).status !== 0) {
-  throw new Error(`Celery or redis-py missing for ${PYTHON}: apt-get install python3-celery python3-redis`);
-}
+requirePython(
+  'celery, redis',
+  `Celery or redis-py missing for ${PYTHON}: apt-get install python3-celery python3-redis`,
+);
 
 jest.setTimeout(90_000);
 
-const env = (queue: string) => ({ ...process.env, AMQP_URL, REDIS_URL, PY_QUEUE: queue });
+/** What the Python side needs besides process.env (PY_QUEUE: the queue the fixtures route to). */
+const env = (queue: string) => ({ AMQP_URL, REDIS_URL, PY_QUEUE: queue });
 
 async function deleteQueue(queue: string): Promise<void> {
   const model = await connect(AMQP_URL);
@@ -37,22 +44,6 @@ function ourApp(queue: string): App {
     resultBackend: REDIS_URL,
     defaultQueue: queue,
     setAsCurrent: false,
-  });
-}
-
-/** Runs a process to its end (asynchronously: our worker in this process must keep serving meanwhile). */
-function runProcess(args: string[], queue: string, timeoutMs: number) {
-  return new Promise<{ status: number | null; stdout: string; stderr: string }>((resolve) => {
-    const child = spawn(PYTHON, args, { cwd: FIXTURES, env: env(queue) });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-    child.once('close', (status) => {
-      clearTimeout(timer);
-      resolve({ status, stdout, stderr });
-    });
   });
 }
 
@@ -82,7 +73,12 @@ describe('a Python Celery client reads what our worker stores in Redis', () => {
   });
 
   test('SUCCESS, FAILURE with type and message, PROGRESS meta', async () => {
-    const run = await runProcess([join(FIXTURES, 'celery_redis_client.py'), queue], queue, 80_000);
+    // Asynchronously: our worker in this process must keep serving meanwhile.
+    const run = await runPython([join(FIXTURES, 'celery_redis_client.py'), queue], {
+      cwd: FIXTURES,
+      env: env(queue),
+      timeoutMs: 80_000,
+    });
     if (run.status !== 0) throw new Error(`celery client failed (${run.status}): ${run.stderr}`);
     const out = JSON.parse(run.stdout.trim().split('\n').at(-1)!) as Record<string, unknown>;
     expect(out.add).toBe(42);
@@ -98,57 +94,23 @@ describe('a Python Celery client reads what our worker stores in Redis', () => {
 
 describe('our client reads what a Python Celery worker stores in Redis', () => {
   const queue = `test.redis-to-python.${randomUUID().slice(0, 8)}`;
-  let worker: ChildProcess;
+  let worker: Spawned | undefined;
   let app: App;
-  let log = '';
 
   beforeAll(async () => {
-    worker = spawn(
-      PYTHON,
-      [
-        '-m',
-        'celery',
-        '-A',
-        'celery_redis_app',
-        'worker',
-        '-Q',
-        queue,
-        '-P',
-        'solo',
-        '-l',
-        'info',
-        '--without-mingle',
-        '--without-gossip',
-        '--without-heartbeat',
-        '-n',
-        `py-${queue}@%h`,
-      ],
-      { cwd: FIXTURES, env: env(queue), stdio: ['ignore', 'pipe', 'pipe'] },
-    );
-    await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`celery worker not ready in 30 s:\n${log}`)), 30_000);
-      const watch = (chunk: Buffer) => {
-        log += chunk.toString();
-        if (/ready\./.test(log)) {
-          clearTimeout(timer);
-          resolve();
-        }
-      };
-      worker.stdout!.on('data', watch);
-      worker.stderr!.on('data', watch);
-      worker.once('exit', (code) => reject(new Error(`celery worker exited with ${code}:\n${log}`)));
+    worker = await startCeleryWorker({
+      cwd: FIXTURES,
+      app: 'celery_redis_app',
+      queue,
+      hostname: `py-${queue}@%h`,
+      env: env(queue),
     });
     app = ourApp(queue);
   });
 
   afterAll(async () => {
     await app?.close({ timeoutMs: 1000 });
-    if (worker && worker.exitCode === null) {
-      const exited = new Promise((resolve) => worker.once('exit', resolve));
-      worker.kill('SIGTERM');
-      await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 10_000))]);
-      if (worker.exitCode === null) worker.kill('SIGKILL');
-    }
+    await worker?.stop();
     await deleteQueue(queue);
   });
 

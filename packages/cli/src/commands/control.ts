@@ -1,11 +1,9 @@
 import type { JsonValue } from '@queue/core';
 import { CliUsageError } from '../cli-error';
 import { clientApp, controlOf, type ClientAppOptions } from '../client-app';
-import { printReplies } from './inspect';
+import { broadcastAndPrint, type BroadcastOptions } from './replies';
 
-export interface ControlCommandOptions extends ClientAppOptions {
-  timeout: number;
-  destination?: string[];
+export interface ControlCommandOptions extends ClientAppOptions, BroadcastOptions {
   terminate?: boolean;
   signal?: string;
 }
@@ -90,12 +88,7 @@ export async function runControl(
       process.stderr.write(`shutdown sent to ${options.destination?.join(', ') ?? 'every worker'}\n`);
       return 0;
     }
-    const replies = await control.broadcast(method, methodArgs, {
-      reply: true,
-      timeout: options.timeout,
-      destination: options.destination,
-    });
-    return printReplies(replies, options.timeout);
+    return await broadcastAndPrint(control, method, methodArgs, options);
   } finally {
     await app.close({ timeoutMs: 0 });
   }

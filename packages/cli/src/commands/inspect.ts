@@ -1,6 +1,7 @@
-import type { ControlReplies, JsonValue } from '@queue/core';
+import type { JsonValue } from '@queue/core';
 import { CliUsageError } from '../cli-error';
 import { clientApp, controlOf, type ClientAppOptions } from '../client-app';
+import { broadcastAndPrint, type BroadcastOptions } from './replies';
 
 /** Celery's `inspect` commands (`queue inspect <method>` asks the same as `celery inspect <method>`). */
 export const INSPECT_METHODS = [
@@ -18,19 +19,9 @@ export const INSPECT_METHODS = [
   'report',
 ] as const;
 
-export interface InspectCommandOptions extends ClientAppOptions {
-  timeout: number;
-  destination?: string[];
+export interface InspectCommandOptions extends ClientAppOptions, BroadcastOptions {
   queues?: string[];
   safe?: boolean;
-}
-
-/** Prints replies by hostname; exit 0 when a worker answered, 1 (with one line on stderr) when none did. */
-export function printReplies(replies: ControlReplies, timeoutSeconds: number): number {
-  process.stdout.write(`${JSON.stringify(replies, null, 2)}\n`);
-  if (Object.keys(replies).length > 0) return 0;
-  process.stderr.write(`no worker answered within ${timeoutSeconds}s\n`);
-  return 1;
 }
 
 /**
@@ -65,12 +56,7 @@ export async function runInspect(
     }
     const methodArgs: Record<string, JsonValue> =
       what === 'query_task' ? { ids: args } : what === 'active' ? { safe: options.safe ?? false } : {};
-    const replies = await control.broadcast(what, methodArgs, {
-      reply: true,
-      timeout: options.timeout,
-      destination: options.destination,
-    });
-    return printReplies(replies, options.timeout);
+    return await broadcastAndPrint(control, what, methodArgs, options);
   } finally {
     await app.close({ timeoutMs: 0 });
   }
