@@ -7,8 +7,9 @@ import { INSPECT_METHODS, runInspect } from './commands/inspect';
 import { runStatus } from './commands/status';
 import { CONTROL_METHODS, runControl } from './commands/control';
 import { runEvents } from './commands/events';
+import { runBeat } from './commands/beat';
 import { CliUsageError } from './cli-error';
-import { commaList, jsonArray, jsonObject, nonNegativeNumber, positiveInt } from './parse';
+import { commaList, jsonArray, jsonObject, nonNegativeNumber, positiveInt, positiveNumber } from './parse';
 
 const VERSION = '0.1.0';
 
@@ -60,6 +61,46 @@ function buildProgram(setExitCode: (outcome: CliOutcome) => void): Command {
     .option('--without-mingle', 'do not ask the running workers for revoked ids at start')
     .action(async (options) => {
       await runWorker(options);
+      setExitCode('running');
+    });
+
+  program
+    .command('beat')
+    .description(
+      'send the App’s periodic tasks (beatSchedule) when due, one beat at a time (as `celery beat`)',
+    )
+    .addOption(
+      new Option('-A, --app <module>', 'module or .js file exporting an App with a beatSchedule')
+        .env('QUEUE_APP')
+        .makeOptionMandatory(),
+    )
+    .option('-b, --broker <url>', 'send through this broker instead of the App’s')
+    .option(
+      '-s, --schedule-file <path>',
+      'where each entry’s last run is kept (share it between beats that stand in for each other)',
+      './queue-beat-schedule.json',
+    )
+    .option(
+      '--max-interval <seconds>',
+      'longest sleep between two looks at the schedule',
+      positiveNumber,
+      300,
+    )
+    .option(
+      '--lock-retry <seconds>',
+      'while another beat holds the lock: how often to try to take it',
+      positiveNumber,
+      5,
+    )
+    .option('--lock-name <name>', 'the broker lock (default: <app name>.beat.lock)')
+    .addOption(
+      new Option('-l, --loglevel <level>', 'log level')
+        .choices(['error', 'warn', 'info', 'debug'])
+        .default('info')
+        .env('LOG_LEVEL'),
+    )
+    .action(async (options) => {
+      await runBeat(options);
       setExitCode('running');
     });
 

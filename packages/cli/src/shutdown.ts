@@ -16,6 +16,8 @@ const COLD_EXIT_MS = 2000;
 export function handleShutdownSignals(
   steps: ShutdownSteps,
   exit: (code: number) => void = process.exit,
+  /** Names the command in the failure line. */
+  label = 'worker',
 ): () => void {
   let signals = 0;
   const onSignal = (): void => {
@@ -24,7 +26,7 @@ export function handleShutdownSignals(
       steps.warm().then(
         () => exit(0),
         (error: unknown) => {
-          process.stderr.write(`worker: warm shutdown failed: ${(error as Error).message}\n`);
+          process.stderr.write(`${label}: warm shutdown failed: ${(error as Error).message}\n`);
           exit(1);
         },
       );

@@ -91,6 +91,29 @@ export class TaskRevokedError extends QueueError {
   }
 }
 
+/**
+ * A chord's header task failed or was revoked, so its body cannot run: stored as the body's FAILURE, as
+ * Celery's `celery.exceptions.ChordError` (a Python caller rebuilds it as that class).
+ */
+export class ChordError extends QueueError {
+  override readonly code = 'CHORD_FAILED';
+  constructor(message: string) {
+    super(message);
+    this.name = 'ChordError';
+  }
+}
+
+/** A chord was applied on a result backend that cannot join one (`rpc://`, as in Celery); nothing was sent. */
+export class ChordNotSupportedError extends QueueError {
+  override readonly code = 'CHORD_NOT_SUPPORTED';
+  constructor(backend: string) {
+    super(
+      `The ${backend} result backend does not support chords: use redis://, postgresql:// (or memory:// in tests) as resultBackend`,
+    );
+    this.name = 'ChordNotSupportedError';
+  }
+}
+
 // ---- definition and input errors ----
 
 /** No task of that name is registered (in this App, or on the worker that received it). */
@@ -99,6 +122,35 @@ export class NotRegistered extends QueueError {
   constructor(readonly taskName: string) {
     super(`Task of name '${taskName}' is not registered`);
     this.name = 'NotRegistered';
+  }
+}
+
+/** An App option or URL is wrong. */
+export class ConfigurationError extends QueueError {
+  override readonly code: string = 'CONFIGURATION_ERROR';
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'ConfigurationError';
+  }
+}
+
+/**
+ * A rate limit is not Celery's `null`, a number, or `"<float>/<s|m|h>"`. `problem` says what is wrong and
+ * `part` is the offending piece (the unit for `unit`, the amount for `number`), which the `rate_limit`
+ * control command turns into Celery's own error replies.
+ */
+export class InvalidRateLimitError extends ConfigurationError {
+  override readonly code = 'INVALID_RATE_LIMIT';
+  constructor(
+    readonly value: unknown,
+    readonly problem: 'unit' | 'number' | 'range' | 'type',
+    readonly part: string,
+    detail: string,
+  ) {
+    super(
+      `invalid rate limit ${typeof value === 'string' ? JSON.stringify(value) : String(value)}: ${detail}`,
+    );
+    this.name = 'InvalidRateLimitError';
   }
 }
 
@@ -115,8 +167,8 @@ export function describeIssues(issues: readonly ValidationIssue[]): string {
   return issues.map((i) => `${i.property}: ${Object.values(i.constraints).join('; ')}`).join(', ');
 }
 
-/** A task's options are invalid (raised when the task is defined or registered). */
-export class InvalidTaskOptionsError extends QueueError {
+/** A task's options are invalid (raised when the task is defined or registered): a configuration error. */
+export class InvalidTaskOptionsError extends ConfigurationError {
   override readonly code = 'INVALID_TASK_OPTIONS';
   constructor(
     readonly taskName: string,
@@ -145,15 +197,6 @@ export class TaskValidationError extends QueueError {
   ) {
     super(`Invalid arguments for task ${taskName}: ${describeIssues(issues)}`);
     this.name = 'TaskValidationError';
-  }
-}
-
-/** An App option or URL is wrong. */
-export class ConfigurationError extends QueueError {
-  override readonly code: string = 'CONFIGURATION_ERROR';
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = 'ConfigurationError';
   }
 }
 
@@ -280,4 +323,26 @@ export function setErrorClassChain(error: Error, chain: readonly string[]): void
  */
 export function errorClassChain(error: object): readonly string[] {
   return (error as { [CLASS_CHAIN]?: string[] })[CLASS_CHAIN] ?? [];
+}
+
+// ---- periodic tasks (beat) ----
+
+/** A beat schedule entry, interval, crontab or timezone is invalid; the message names the entry or field. */
+export class InvalidScheduleError extends ConfigurationError {
+  override readonly code = 'INVALID_SCHEDULE';
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'InvalidScheduleError';
+  }
+}
+
+/** A publish made while holding a transport lock was refused because the lock is no longer held. */
+export class LockLostError extends TransportError {
+  override readonly code = 'LOCK_LOST';
+  constructor(readonly lockName: string) {
+    super(
+      `the lock ${lockName} is no longer held (its connection dropped or it was released): not published`,
+    );
+    this.name = 'LockLostError';
+  }
 }

@@ -55,9 +55,19 @@ export type { DeliveryInfo, TaskRequest } from './task/request';
 export type { TaskHost } from './task/task-host';
 
 export { AsyncResult, type GetOptions, type StateChange } from './result/async-result';
+export { GroupResult, type GroupStateChange } from './result/group-result';
+
+export { Canvas } from './canvas/canvas';
+export { Signature, type FullSignature, type HeadOf, type Signs, type TailOf } from './canvas/signature';
+export type { SignatureDict, SignatureOptions } from './canvas/signature-dict';
+export { Chain } from './canvas/chain';
+export { Group } from './canvas/group';
+export { Chord } from './canvas/chord';
+export { chain, chord, group, type ResultsOf, type Step } from './canvas/workflows';
 export type { CeleryEvent } from './protocol/celery-events';
 
 export { Worker, type WorkerEvents, type WorkerOptions } from './worker/worker';
+export { parseRateLimit, type RateLimit } from './worker/run/rate-limit';
 
 export {
   EXCEPTION_STATES,
@@ -71,10 +81,13 @@ export {
 export { configureLogging, getTaskLogger, type Logger, type LoggingOptions } from './logging/logger';
 
 export {
+  ChordError,
+  ChordNotSupportedError,
   ConfigurationError,
   CorruptResultError,
   DuplicateTaskError,
   Ignore,
+  InvalidRateLimitError,
   InvalidTaskOptionsError,
   MaxRetriesExceededError,
   NotRegistered,
@@ -91,3 +104,20 @@ export {
   TransportError,
   type ValidationIssue,
 } from './errors';
+
+// ---- periodic tasks (beat) ----
+export {
+  Beat,
+  DEFAULT_SCHEDULE_FILE,
+  type BeatApp,
+  type BeatEntryStatus,
+  type BeatEvents,
+  type BeatOptions,
+  type BeatRun,
+} from './beat/beat';
+export { crontab, CrontabSchedule, type CrontabFields } from './beat/crontab';
+export type { CronField } from './beat/crontab-field';
+export { every, IntervalSchedule } from './beat/interval';
+export { isDue, type DueState, type Schedule } from './beat/schedule';
+export type { BeatEntry, BeatEntryOptions, BeatScheduleEntry } from './beat/entries';
+export { InvalidScheduleError, LockLostError } from './errors';

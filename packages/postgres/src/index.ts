@@ -15,6 +15,7 @@ registerResultBackend(
 );
 
 export { PostgresResultBackend, type PostgresBackendOptions } from './postgres-result-backend';
+export { PostgresChordStore } from './chord-store';
 export { migrate } from './migrate';
 export { schemaStatements } from './schema';
 export {

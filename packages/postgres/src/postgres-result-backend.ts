@@ -9,6 +9,7 @@ import {
   type ResultBackend,
   type StateMessage,
 } from '@queue/core/transport';
+import { PostgresChordStore } from './chord-store';
 import { describeError } from './errors';
 import { NotificationListener } from './notification-listener';
 import { ResultStore, type StoredDocument } from './result-store';
@@ -41,6 +42,8 @@ const MAX_REREADS = 1_000;
  */
 export class PostgresResultBackend implements ResultBackend {
   readonly settings: PostgresSettings;
+  /** Chords joined in the tables, atomically across processes (a size per chord, a row per ended header task). */
+  readonly chords: PostgresChordStore;
   private readonly store: ResultStore;
   private readonly resultExpires: number | null;
   private readonly sweepIntervalMs: number;
@@ -64,6 +67,9 @@ export class PostgresResultBackend implements ResultBackend {
     this.sweepIntervalMs = options.sweepIntervalMs ?? DEFAULT_SWEEP_INTERVAL_MS;
     this.cache = new StateCache(options.cacheSize ?? DEFAULT_CACHE_SIZE);
     this.store = new ResultStore(this.settings, this.logger);
+    this.chords = new PostgresChordStore(this.store, this.settings.tables, this.resultExpires, () =>
+      this.sweepSometimes(),
+    );
     this.listener = new NotificationListener(
       this.settings,
       {
@@ -155,17 +161,6 @@ export class PostgresResultBackend implements ResultBackend {
     this.cache.delete(taskId);
   }
 
-  /** Atomic across processes: concurrent additions are never lost. The counter expires like results. */
-  async incrementGroup(groupId: string, by = 1): Promise<number> {
-    if (typeof groupId !== 'string' || groupId.length === 0) {
-      throw new TypeError('incrementGroup needs a group id');
-    }
-    if (!Number.isSafeInteger(by)) throw new RangeError(`incrementGroup adds an integer, got ${by}`);
-    const count = await this.store.increment(groupId, by, this.resultExpires);
-    this.sweepSometimes();
-    return count;
-  }
-
   /**
    * Deletes expired rows now (workers do it by themselves at most once per `sweepIntervalMs`, after a
    * write). Returns how many rows went.
@@ -192,7 +187,10 @@ export class PostgresResultBackend implements ResultBackend {
     this.sweeping = this.sweepExpired()
       .then(
         (deleted) => {
-          if (deleted > 0) this.logger.debug(`deleted ${deleted} expired rows of ${this.tables.results}`);
+          if (deleted > 0) {
+            const { results, groups, chordParts } = this.tables;
+            this.logger.debug(`deleted ${deleted} expired rows of ${results}, ${groups} and ${chordParts}`);
+          }
         },
         (error: unknown) => this.logger.warn(`deleting expired results failed: ${describeError(error)}`),
       )

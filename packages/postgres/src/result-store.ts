@@ -24,6 +24,9 @@ export interface DocumentWrite {
   readonly expiresInSeconds: number | null;
 }
 
+/** One statement of a {@link ResultStore.transaction}: its rows. */
+export type TransactionQuery = <R extends QueryResultRow>(text: string, values: unknown[]) => Promise<R[]>;
+
 /** NOTIFY payloads must stay under 8000 bytes: a longer task id is announced as '' (listeners read all they follow). */
 const MAX_NOTIFY_ID_BYTES = 7900;
 const READY = [...READY_STATES];
@@ -109,27 +112,59 @@ export class ResultStore {
     await this.command('forgetting a state', true, this.sql.delete, [taskId]);
   }
 
-  /**
-   * Adds `by` to a group's counter in one statement (row-locked, so concurrent additions never get lost) and
-   * returns the new value; an expired counter starts again from zero. Never sent twice: a lost reply could
-   * mean the addition was made.
-   */
-  async increment(groupId: string, by: number, expiresInSeconds: number | null): Promise<number> {
-    const { rows } = await this.command<{ count: string }>('counting a group', false, this.sql.increment, [
-      groupId,
-      by,
-      expiresInSeconds,
-    ]);
-    return Number(rows[0]!.count);
+  /** One statement (on a fresh connection, sent again when its connection died and `idempotent`): its rows. */
+  async query<R extends QueryResultRow>(
+    doing: string,
+    idempotent: boolean,
+    text: string,
+    values: unknown[],
+  ): Promise<R[]> {
+    return (await this.command<R>(doing, idempotent, text, values)).rows;
   }
 
   /**
-   * Deletes expired rows of both tables, `batchSize` rows per statement (short locks, rows being written are
+   * Runs `work` in one transaction (ROLLBACK when it throws). When the connection dies before COMMIT is sent,
+   * nothing was committed: the whole transaction is done again on another connection. When it dies during
+   * COMMIT, the outcome is unknown: done again only when `repeatable(value)` says a second run is harmless,
+   * else it fails with the TransportError.
+   */
+  async transaction<T>(
+    doing: string,
+    work: (query: TransactionQuery) => Promise<T>,
+    repeatable: (value: T) => boolean = () => false,
+  ): Promise<T> {
+    await this.migrate();
+    let retry = true;
+    return this.withClient(
+      doing,
+      () => retry,
+      async (client) => {
+        retry = true;
+        await client.query('BEGIN');
+        const query: TransactionQuery = async <R extends QueryResultRow>(text: string, values: unknown[]) =>
+          (await client.query<R>(text, values)).rows;
+        let value: T;
+        try {
+          value = await work(query);
+        } catch (error) {
+          await client.query('ROLLBACK').catch(() => undefined);
+          throw error;
+        }
+        retry = repeatable(value);
+        await client.query('COMMIT');
+        return value;
+      },
+    );
+  }
+
+  /**
+   * Deletes expired rows of every table, `batchSize` rows per statement (short locks, rows being written are
    * skipped), at most `maxBatches` statements per table. Returns how many rows went.
    */
   async sweep(batchSize: number, maxBatches: number): Promise<number> {
     let deleted = 0;
-    for (const statement of [this.sql.sweepResults, this.sql.sweepGroups]) {
+    // Chord parts last: those of the chords whose sizes have just gone go in the same sweep.
+    for (const statement of [this.sql.sweepResults, this.sql.sweepGroups, this.sql.sweepChordParts]) {
       for (let batch = 0; batch < maxBatches; batch++) {
         const { rowCount } = await this.command('deleting expired rows', true, statement, [batchSize]);
         deleted += rowCount ?? 0;
@@ -159,13 +194,13 @@ export class ResultStore {
   /**
    * Runs `work` on a pooled connection. A connection that cannot be had fails at once (within
    * `connectTimeoutMs`); work that fails because its connection had died is done again on another one when
-   * `idempotent` (at most `poolSize` times). A connection that saw any error is closed, not reused (a
-   * timed-out command may still be running on it). Tables dropped behind our back are created again by the
-   * next command.
+   * `idempotent` (asked after the failure when a function; at most `poolSize` times). A connection that saw
+   * any error is closed, not reused (a timed-out command may still be running on it). Tables dropped behind
+   * our back are created again by the next command.
    */
   private async withClient<T>(
     doing: string,
-    idempotent: boolean,
+    idempotent: boolean | (() => boolean),
     work: (client: PoolClient) => Promise<T>,
   ): Promise<T> {
     for (let attempt = 1; ; attempt++) {
@@ -183,7 +218,10 @@ export class ResultStore {
         if (isMissingTable(error)) this.schema = undefined;
         // Every idle connection may have died at once (a server restart): each is discarded on first use.
         const retry =
-          idempotent && attempt <= this.settings.poolSize && isLostConnection(error) && !this.ended;
+          (typeof idempotent === 'boolean' ? idempotent : idempotent()) &&
+          attempt <= this.settings.poolSize &&
+          isLostConnection(error) &&
+          !this.ended;
         if (!retry) {
           throw backendError(this.settings, doing, error);
         }
@@ -216,6 +254,7 @@ export class ResultStore {
 function statements({ tables }: PostgresSettings) {
   const results = quoted(tables.results);
   const groups = quoted(tables.groups);
+  const parts = quoted(tables.chordParts);
   const unexpired = '(expires_at IS NULL OR expires_at > now())';
   return {
     // $6: the ready states. A ready state may replace anything; a non-ready one only a non-ready or expired row.
@@ -234,15 +273,16 @@ FROM ${results} WHERE task_id = $1 AND ${unexpired}`,
     readMany: `SELECT task_id AS "taskId", document::text AS document, xmin::text AS version
 FROM ${results} WHERE task_id = ANY($1::text[]) AND ${unexpired}`,
     delete: `DELETE FROM ${results} WHERE task_id = $1`,
-    increment: `INSERT INTO ${groups} AS g (group_id, count, expires_at)
-VALUES ($1, $2, now() + $3::double precision * interval '1 second')
-ON CONFLICT (group_id) DO UPDATE
-  SET count = CASE WHEN g.expires_at <= now() THEN EXCLUDED.count ELSE g.count + EXCLUDED.count END,
-      expires_at = EXCLUDED.expires_at
-RETURNING g.count::text AS count`,
     sweepResults: `DELETE FROM ${results} WHERE task_id IN (
   SELECT task_id FROM ${results} WHERE expires_at <= now() LIMIT $1 FOR UPDATE SKIP LOCKED)`,
     sweepGroups: `DELETE FROM ${groups} WHERE group_id IN (
   SELECT group_id FROM ${groups} WHERE expires_at <= now() LIMIT $1 FOR UPDATE SKIP LOCKED)`,
+    // A part lives as long as its chord's size does (each part makes that live longer, as a header may take
+    // longer than resultExpires): its own expires_at counts once the size is gone (fired, expired, never made).
+    sweepChordParts: `DELETE FROM ${parts} WHERE (group_id, task_id) IN (
+  SELECT p.group_id, p.task_id FROM ${parts} AS p
+  WHERE p.expires_at <= now() AND NOT EXISTS (
+    SELECT 1 FROM ${groups} AS g WHERE g.group_id = p.group_id AND (g.expires_at IS NULL OR g.expires_at > now()))
+  LIMIT $1 FOR UPDATE OF p SKIP LOCKED)`,
   };
 }

@@ -14,6 +14,7 @@ export function quoted(name: string): string {
 export function schemaStatements(tables: TableNames): string[] {
   const results = quoted(tables.results);
   const groups = quoted(tables.groups);
+  const parts = quoted(tables.chordParts);
   return [
     `CREATE TABLE IF NOT EXISTS ${results} (
   task_id text PRIMARY KEY,
@@ -30,14 +31,27 @@ export function schemaStatements(tables: TableNames): string[] {
   expires_at timestamptz
 )`,
     `CREATE INDEX IF NOT EXISTS ${quoted(`${tables.groups}_expires_at`)} ON ${groups} (expires_at) WHERE expires_at IS NOT NULL`,
+    `CREATE TABLE IF NOT EXISTS ${parts} (
+  group_id text NOT NULL,
+  task_id text NOT NULL,
+  group_index bigint,
+  state text NOT NULL,
+  result json NOT NULL,
+  expires_at timestamptz,
+  PRIMARY KEY (group_id, task_id)
+)`,
+    `CREATE INDEX IF NOT EXISTS ${quoted(`${tables.chordParts}_expires_at`)} ON ${parts} (expires_at) WHERE expires_at IS NOT NULL`,
   ];
 }
 
-/** True when both tables exist (in the connection's `search_path`). */
+/**
+ * True when every table exists (in the connection's `search_path`). Tables made by an earlier version lack
+ * the chord parts table: it is created on first use then, like a whole schema.
+ */
 export async function schemaExists(client: ClientBase, tables: TableNames): Promise<boolean> {
   const { rows } = await client.query<{ present: boolean }>(
-    'SELECT to_regclass($1) IS NOT NULL AND to_regclass($2) IS NOT NULL AS present',
-    [tables.results, tables.groups],
+    'SELECT to_regclass($1) IS NOT NULL AND to_regclass($2) IS NOT NULL AND to_regclass($3) IS NOT NULL AS present',
+    [tables.results, tables.groups, tables.chordParts],
   );
   return rows[0]?.present === true;
 }

@@ -7,8 +7,10 @@ export const POSTGRES_SCHEMES = ['postgresql', 'postgres', 'db+postgresql'] as c
 export interface TableNames {
   /** One row per task: its newest state document. */
   readonly results: string;
-  /** One row per group: the counter chords count their finished header tasks with. */
+  /** One row per chord waiting for its header: the header's size (`count`). */
   readonly groups: string;
+  /** One row per header task of a waiting chord that has ended: its place in the header and its outcome. */
+  readonly chordParts: string;
   /** The NOTIFY channel (the results table's name): the payload is a task id. */
   readonly channel: string;
 }
@@ -48,7 +50,12 @@ export function tableNames(prefix: string = DEFAULT_TABLE_PREFIX): TableNames {
     );
   }
   const results = `${prefix}task_results`;
-  return { results, groups: `${prefix}group_counters`, channel: results };
+  return {
+    results,
+    groups: `${prefix}group_counters`,
+    chordParts: `${prefix}chord_parts`,
+    channel: results,
+  };
 }
 
 /** `scheme://user:****@host/db`: the password of the user info and of a `password=` parameter masked. */

@@ -11,6 +11,7 @@ export interface TestTables {
   readonly prefix: string;
   readonly results: string;
   readonly groups: string;
+  readonly chordParts: string;
   /** `application_name` of every connection of backends on these tables (to find or end them). */
   readonly applicationName: string;
   /** The backend URL, in the given scheme (`postgresql` by default). */
@@ -25,6 +26,7 @@ export function uniqueTables(): TestTables {
     prefix,
     results: `${prefix}task_results`,
     groups: `${prefix}group_counters`,
+    chordParts: `${prefix}chord_parts`,
     applicationName,
     url: (scheme = 'postgresql', extra = '') =>
       `${PG_URL.replace(/^[a-z+]+:/, `${scheme}:`)}?tablePrefix=${prefix}&application_name=${applicationName}${extra}`,
@@ -97,7 +99,9 @@ export class Db {
   }
 
   async drop(tables: TestTables): Promise<void> {
-    await this.client.query(`DROP TABLE IF EXISTS "${tables.results}", "${tables.groups}"`);
+    await this.client.query(
+      `DROP TABLE IF EXISTS "${tables.results}", "${tables.groups}", "${tables.chordParts}"`,
+    );
   }
 
   async close(): Promise<void> {

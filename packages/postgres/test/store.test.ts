@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { TransportError, type StateMessage } from '@queue/core/transport';
+import { TransportError, type ChordPart, type JsonValue, type StateMessage } from '@queue/core/transport';
 import {
   migrate,
   PostgresResultBackend,
@@ -16,6 +16,16 @@ function state(taskId: string, name: string, result: StateMessage['result'] = nu
 }
 
 const TARGET = { taskId: '', replyTo: '', correlationId: '' };
+
+function part(
+  groupId: string,
+  taskId: string,
+  groupIndex: number | null,
+  result: JsonValue = groupIndex,
+  partState = 'SUCCESS',
+): ChordPart {
+  return { groupId, taskId, groupIndex, state: partState, result };
+}
 
 describe('PostgresResultBackend on its own', () => {
   let db: Db;
@@ -62,42 +72,173 @@ describe('PostgresResultBackend on its own', () => {
     await expect(store.fetch('t2')).resolves.toMatchObject({ state: 'STARTED', dateDone: null });
   });
 
-  test('incrementGroup: 50 concurrent additions from two backends end at exactly 50, each value once', async () => {
-    const first = backend();
-    const second = backend();
-    await first.migrate();
-    const counts = await Promise.all(
-      Array.from({ length: 50 }, (_, i) => (i % 2 ? first : second).incrementGroup('g1')),
-    );
-    expect([...counts].sort((a, b) => a - b)).toEqual(Array.from({ length: 50 }, (_, i) => i + 1));
-    await expect(second.incrementGroup('g1', 0)).resolves.toBe(50);
-    await expect(first.incrementGroup('g1', 5)).resolves.toBe(55);
-    await expect(first.incrementGroup('g2')).resolves.toBe(1);
-    await expect(first.incrementGroup('g1', 1.5)).rejects.toBeInstanceOf(RangeError);
-  });
+  describe('chords', () => {
+    async function chordRows(groupId: string): Promise<{ sizes: number; parts: number }> {
+      const [row] = await db.rows<{ sizes: number; parts: number }>(
+        `SELECT (SELECT count(*)::int FROM "${tables.groups}" WHERE group_id = $1) AS sizes,
+                (SELECT count(*)::int FROM "${tables.chordParts}" WHERE group_id = $1) AS parts`,
+        [groupId],
+      );
+      return row!;
+    }
 
-  test('a group counter expires like results (then counts from zero again); null keeps it', async () => {
-    const short = backend({ resultExpires: 1 });
-    await expect(short.incrementGroup('g', 3)).resolves.toBe(3);
-    await sleep(1_100);
-    await expect(short.incrementGroup('g')).resolves.toBe(1);
-    await backend({ resultExpires: null }).incrementGroup('kept');
-    const rows = await db.rows<{ expires_at: Date | null }>(
-      `SELECT expires_at FROM "${tables.groups}" WHERE group_id = 'kept'`,
-    );
-    expect(rows).toEqual([{ expires_at: null }]);
+    test('prepare stores the size; a redelivered part counts once (its latest outcome kept); the last part gets all, in order', async () => {
+      const { chords } = backend();
+      await chords.prepare('c1', ['a', 'b', 'c']);
+      await expect(
+        db.rows(`SELECT count::int AS size FROM "${tables.groups}" WHERE group_id = 'c1'`),
+      ).resolves.toEqual([{ size: 3 }]);
+      await expect(chords.partReturned(part('c1', 'a', 0, 'first run'))).resolves.toBeUndefined();
+      await expect(chords.partReturned(part('c1', 'a', 0, 'second run'))).resolves.toBeUndefined();
+      const failure = { exc_type: 'RangeError', exc_message: ['boom'], exc_module: 'builtins' };
+      await expect(chords.partReturned(part('c1', 'c', 2, failure, 'FAILURE'))).resolves.toBeUndefined();
+      expect(await chordRows('c1')).toEqual({ sizes: 1, parts: 2 });
+      await expect(chords.partReturned(part('c1', 'b', 1))).resolves.toEqual([
+        part('c1', 'a', 0, 'second run'),
+        part('c1', 'b', 1),
+        part('c1', 'c', 2, failure, 'FAILURE'),
+      ]);
+      expect(await chordRows('c1')).toEqual({ sizes: 0, parts: 0 });
+      // Delivered again after the chord fired: never fires twice (the stray row expires with the results).
+      await expect(chords.partReturned(part('c1', 'b', 1))).resolves.toBeUndefined();
+    });
+
+    test('results are stored as the JSON text given and read back equal; parts without a place come last', async () => {
+      const { chords } = backend();
+      const odd: JsonValue = {
+        z: 1,
+        a: ['\u0000', '\ud800', 'é😀'],
+        n: 1e300,
+        neg: -0.5,
+        deep: { x: [null, true] },
+      };
+      await chords.prepare('c2', ['x', 'y', 'z', 'w']);
+      await chords.partReturned(part('c2', 'y', null, 'no place y'));
+      await chords.partReturned(part('c2', 'x', null, 'no place x'));
+      await chords.partReturned(part('c2', 'w', 1, odd));
+      const stored = await db.rows<{ result: string }>(
+        `SELECT result::text AS result FROM "${tables.chordParts}" WHERE task_id = 'w'`,
+      );
+      expect(stored).toEqual([{ result: JSON.stringify(odd) }]);
+      await expect(chords.partReturned(part('c2', 'z', 0))).resolves.toEqual([
+        part('c2', 'z', 0),
+        part('c2', 'w', 1, odd),
+        part('c2', 'x', null, 'no place x'),
+        part('c2', 'y', null, 'no place y'),
+      ]);
+    });
+
+    test('40 concurrent parts from two backends: exactly one caller gets all 40, in header order; the rows go', async () => {
+      const first = backend();
+      const second = backend();
+      await first.migrate();
+      for (let round = 0; round < 3; round++) {
+        const groupId = `c40-${round}`;
+        const ids = Array.from({ length: 40 }, (_, i) => `${groupId}-t${i}`);
+        await first.chords.prepare(groupId, ids);
+        // Sent in a scrambled order, so that the header's order comes from group_index alone.
+        const order = ids.map((_, i) => (i * 17) % 40);
+        const answers = await Promise.all(
+          order.map((i) =>
+            (i % 2 ? first : second).chords.partReturned(part(groupId, ids[i]!, i, { value: i })),
+          ),
+        );
+        const fired = answers.filter((answer) => answer !== undefined);
+        expect(fired).toHaveLength(1);
+        expect(fired[0]).toEqual(ids.map((id, i) => part(groupId, id, i, { value: i })));
+        expect(await chordRows(groupId)).toEqual({ sizes: 0, parts: 0 });
+      }
+    });
+
+    test('a part stored before prepare counts once prepared; a chord whose parts all came first waits for one more delivery', async () => {
+      const { chords } = backend();
+      await expect(chords.partReturned(part('early', 'a', 0))).resolves.toBeUndefined();
+      await chords.prepare('early', ['a', 'b']);
+      await expect(chords.partReturned(part('early', 'b', 1))).resolves.toEqual([
+        part('early', 'a', 0),
+        part('early', 'b', 1),
+      ]);
+
+      await expect(chords.partReturned(part('all-early', 'a', 0))).resolves.toBeUndefined();
+      await expect(chords.partReturned(part('all-early', 'b', 1))).resolves.toBeUndefined();
+      await chords.prepare('all-early', ['a', 'b']);
+      expect(await chordRows('all-early')).toEqual({ sizes: 1, parts: 2 });
+      await expect(chords.partReturned(part('all-early', 'b', 1))).resolves.toHaveLength(2);
+    });
+
+    test('sizes and parts expire like results; each part keeps its chord alive; the sweep deletes them', async () => {
+      const store = backend({ resultExpires: 1 });
+      const { chords } = store;
+      await chords.prepare('gone', ['a', 'b']);
+      await chords.partReturned(part('gone', 'a', 0));
+      await chords.prepare('alive', ['a', 'b', 'c']);
+      await sleep(500);
+      await chords.partReturned(part('alive', 'a', 0));
+      await sleep(700);
+      // 'gone' expired: its last part completes nothing.
+      await expect(chords.partReturned(part('gone', 'b', 1))).resolves.toBeUndefined();
+      await chords.partReturned(part('alive', 'b', 1));
+      await sleep(500);
+      // 'alive' part a is past its own expiry, but its chord is not: the sweep keeps it.
+      await store.sweepExpired();
+      // Its part a went with its size; b, stored after the chord had expired, lives its own time.
+      expect(await chordRows('gone')).toEqual({ sizes: 0, parts: 1 });
+      expect(await chordRows('alive')).toEqual({ sizes: 1, parts: 2 });
+      await expect(chords.partReturned(part('alive', 'c', 2))).resolves.toHaveLength(3);
+
+      const kept = backend({ resultExpires: null });
+      await kept.chords.prepare('kept', ['a', 'b']);
+      await kept.chords.partReturned(part('kept', 'a', 0));
+      const expiries = await db.rows(
+        `SELECT expires_at FROM "${tables.groups}" WHERE group_id = 'kept'
+         UNION ALL SELECT expires_at FROM "${tables.chordParts}" WHERE group_id = 'kept'`,
+      );
+      expect(expiries).toEqual([{ expires_at: null }, { expires_at: null }]);
+    });
+
+    test('tables made by an earlier version (no chord parts table) gain it on first use', async () => {
+      for (const statement of schemaStatements(tableNames(tables.prefix)).slice(0, 4))
+        await db.rows(statement);
+      const store = backend();
+      await expect(store.fetch('x')).resolves.toBeUndefined();
+      await expect(db.rows('SELECT to_regclass($1)::text AS parts', [tables.chordParts])).resolves.toEqual([
+        { parts: tables.chordParts },
+      ]);
+      await store.chords.prepare('upgraded', ['a']);
+      await expect(store.chords.partReturned(part('upgraded', 'a', 0))).resolves.toHaveLength(1);
+    });
+
+    test('a part whose pooled connections were ended by the server is counted on a new one', async () => {
+      const { chords } = backend();
+      await chords.prepare('lost', ['a', 'b']);
+      await chords.partReturned(part('lost', 'a', 0));
+      await waitFor(async () => (await db.terminate({ applicationName: tables.applicationName })) > 0);
+      await expect(chords.partReturned(part('lost', 'b', 1))).resolves.toEqual([
+        part('lost', 'a', 0),
+        part('lost', 'b', 1),
+      ]);
+    });
+
+    test('bad parts are refused before anything is stored', async () => {
+      const { chords } = backend();
+      await expect(chords.partReturned(part('', 'a', 0))).rejects.toBeInstanceOf(TypeError);
+      await expect(chords.partReturned(part('g', 'a', 1.5))).rejects.toBeInstanceOf(RangeError);
+      await expect(chords.prepare('', ['a'])).rejects.toBeInstanceOf(TypeError);
+    });
   });
 
   test('a writer deletes expired rows by itself, at most once per sweepIntervalMs', async () => {
     const store = backend({ resultExpires: 1, sweepIntervalMs: 300 });
     await store.report(TARGET, state('old', 'SUCCESS', 1));
-    await store.incrementGroup('old-group');
+    await store.chords.prepare('old-chord', ['a', 'b']);
+    await store.chords.partReturned(part('old-chord', 'a', 0));
+    await store.chords.partReturned(part('unprepared', 'c', 0));
     await sleep(1_200);
     expect(await db.row(tables, 'old')).toBeDefined();
     await store.report(TARGET, state('new', 'SUCCESS', 2));
     await waitFor(async () => (await db.row(tables, 'old')) === undefined, 5_000, 'the sweep');
-    const groups = await db.rows(`SELECT 1 FROM "${tables.groups}"`);
-    expect(groups).toHaveLength(0);
+    await expect(db.rows(`SELECT 1 FROM "${tables.groups}"`)).resolves.toHaveLength(0);
+    await expect(db.rows(`SELECT 1 FROM "${tables.chordParts}"`)).resolves.toHaveLength(0);
     expect(await db.row(tables, 'new')).toBeDefined();
   });
 
@@ -118,10 +259,10 @@ describe('PostgresResultBackend on its own', () => {
     try {
       await Promise.all(Array.from({ length: 4 }, () => migrate(other.url())));
       const found = await db.rows(
-        `SELECT to_regclass($1)::text AS results, to_regclass($2)::text AS groups`,
-        [other.results, other.groups],
+        `SELECT to_regclass($1)::text AS results, to_regclass($2)::text AS groups, to_regclass($3)::text AS parts`,
+        [other.results, other.groups, other.chordParts],
       );
-      expect(found).toEqual([{ results: other.results, groups: other.groups }]);
+      expect(found).toEqual([{ results: other.results, groups: other.groups, parts: other.chordParts }]);
     } finally {
       await db.drop(other);
     }
@@ -136,14 +277,15 @@ describe('PostgresResultBackend on its own', () => {
     try {
       await migrate(tables.url());
       await db.rows(
-        `GRANT SELECT, INSERT, UPDATE, DELETE ON "${tables.results}", "${tables.groups}" TO ${role}`,
+        `GRANT SELECT, INSERT, UPDATE, DELETE ON "${tables.results}", "${tables.groups}", "${tables.chordParts}" TO ${role}`,
       );
       const asRole = (url: string) => url.replace('//postgres@', `//${role}@`);
       expect(tables.url()).toContain('//postgres@');
       const limited = backend({}, asRole(tables.url()));
       await limited.report(TARGET, state('r1', 'SUCCESS', 'ok'));
       await expect(limited.fetch('r1')).resolves.toMatchObject({ state: 'SUCCESS', result: 'ok' });
-      await expect(limited.incrementGroup('g')).resolves.toBe(1);
+      await limited.chords.prepare('g', ['one']);
+      await expect(limited.chords.partReturned(part('g', 'one', 0))).resolves.toHaveLength(1);
 
       const missing = uniqueTables();
       const refused = backend({}, asRole(missing.url()));

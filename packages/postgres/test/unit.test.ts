@@ -23,6 +23,7 @@ describe('URLs', () => {
       expect(settings.tables).toEqual({
         results: 'queue_task_results',
         groups: 'queue_group_counters',
+        chordParts: 'queue_chord_parts',
         channel: 'queue_task_results',
       });
       expect(settings.connectTimeoutMs).toBe(DEFAULT_CONNECT_TIMEOUT_MS);
@@ -59,7 +60,8 @@ describe('URLs', () => {
     const statements = schemaStatements(tableNames('p'.repeat(38)));
     for (const name of statements.join('\n').match(/"[^"]+"/g) ?? [])
       expect(name.length - 2).toBeLessThanOrEqual(63);
-    expect(statements).toHaveLength(4);
+    expect(statements).toHaveLength(6);
     expect(statements[0]).toContain('document json NOT NULL');
+    expect(statements[4]).toContain('result json NOT NULL');
   });
 });

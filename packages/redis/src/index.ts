@@ -8,4 +8,4 @@ registerResultBackend(
 
 export { RedisResultBackend } from './redis-result-backend';
 export { parseRedisUrl, type RedisAddress } from './redis-url';
-export { groupCounterKey, taskKey } from './keys';
+export { chordKeys, taskKey } from './keys';

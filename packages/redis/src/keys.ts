@@ -3,9 +3,10 @@ export function taskKey(taskId: string): string {
   return `celery-task-meta-${taskId}`;
 }
 
-/** Our atomic counter of a group's finished tasks (for chords). */
-export function groupCounterKey(groupId: string): string {
-  return `queue-group-counter-${groupId}`;
+/** Celery's keys of a chord being joined: finished parts (sorted set), size, and size adjustment. */
+export function chordKeys(groupId: string): { join: string; size: string; total: string } {
+  const base = `celery-taskset-meta-${groupId}`;
+  return { join: `${base}.j`, size: `${base}.s`, total: `${base}.t` };
 }
 
 /**
@@ -30,11 +31,4 @@ else
 end
 redis.call('PUBLISH', KEYS[1], ARGV[1])
 return 1
-`;
-
-/** INCRBY and, when the group's results expire, EXPIRE, atomically. KEYS[1]: counter; ARGV: by, seconds. */
-export const INCREMENT_GROUP_SCRIPT = `
-local count = redis.call('INCRBY', KEYS[1], ARGV[1])
-if ARGV[2] ~= '' then redis.call('EXPIRE', KEYS[1], ARGV[2]) end
-return count
 `;

@@ -11,7 +11,8 @@ import {
   type ResultBackend,
   type StateMessage,
 } from '@queue/core/transport';
-import { groupCounterKey, INCREMENT_GROUP_SCRIPT, STORE_STATE_SCRIPT, taskKey } from './keys';
+import { STORE_STATE_SCRIPT, taskKey } from './keys';
+import { RedisChordStore } from './redis-chord-store';
 import { parseRedisUrl, type RedisAddress } from './redis-url';
 
 const TASK_KEY_PREFIX = taskKey('');
@@ -21,10 +22,9 @@ function sameness(state: StateMessage): string {
   return `${state.state}\u0000${state.dateDone ?? ''}\u0000${JSON.stringify(state.result)}`;
 }
 
-/** ioredis with the two scripts defined on it. */
+/** ioredis with our script defined on it. */
 type ScriptedRedis = Redis & {
   storeState(key: string, document: Buffer, expires: string, ready: string): Promise<number>;
-  incrementGroup(key: string, by: string, expires: string): Promise<number>;
 };
 
 function numberOption(options: Readonly<Record<string, unknown>>, name: string, fallback: number): number {
@@ -41,6 +41,8 @@ function numberOption(options: Readonly<Record<string, unknown>>, name: string, 
  */
 export class RedisResultBackend implements ResultBackend {
   readonly address: RedisAddress;
+  /** Chords joined as Celery's Redis backend joins them (Python and TypeScript header tasks together). */
+  readonly chords: RedisChordStore;
   private readonly client: ScriptedRedis;
   private subscriber: Redis | undefined;
   private readonly listeners = new StateListeners();
@@ -68,7 +70,7 @@ export class RedisResultBackend implements ResultBackend {
     };
     this.client = new Redis(this.address.url, this.redisOptions) as ScriptedRedis;
     this.client.defineCommand('storeState', { numberOfKeys: 1, lua: STORE_STATE_SCRIPT });
-    this.client.defineCommand('incrementGroup', { numberOfKeys: 1, lua: INCREMENT_GROUP_SCRIPT });
+    this.chords = new RedisChordStore(this.client, this.expires, (what, run) => this.command(what, run));
     this.watch(this.client, 'commands');
   }
 
@@ -130,12 +132,6 @@ export class RedisResultBackend implements ResultBackend {
   async forget(taskId: string): Promise<void> {
     await this.command('forget a state', () => this.client.del(taskKey(taskId)));
     this.cache.delete(taskId);
-  }
-
-  async incrementGroup(groupId: string, by = 1): Promise<number> {
-    return this.command('count a group', () =>
-      this.client.incrementGroup(groupCounterKey(groupId), String(by), this.expires),
-    );
   }
 
   async close(): Promise<void> {

@@ -1,9 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
-import { connect } from 'amqplib';
 import { App, RemoteTaskError, States, type StateChange } from '@queue/core';
 import '@queue/amqp';
-import { REDIS_URL } from './helpers';
+import { AMQP_URL, deleteQueues, REDIS_URL } from './helpers';
 import {
   PYTHON,
   requirePython,
@@ -17,7 +16,6 @@ import {
  * the states and results our worker stores, and our client reads those of a Python worker.
  */
 const FIXTURES = join(__dirname, 'fixtures');
-const AMQP_URL = process.env.TEST_AMQP_URL ?? 'amqp://guest:guest@127.0.0.1:5672//';
 requirePython(
   'celery, redis',
   `Celery or redis-py missing for ${PYTHON}: apt-get install python3-celery python3-redis`,
@@ -27,15 +25,6 @@ jest.setTimeout(90_000);
 
 /** What the Python side needs besides process.env (PY_QUEUE: the queue the fixtures route to). */
 const env = (queue: string) => ({ AMQP_URL, REDIS_URL, PY_QUEUE: queue });
-
-async function deleteQueue(queue: string): Promise<void> {
-  const model = await connect(AMQP_URL);
-  model.on('error', () => undefined);
-  const channel = await model.createChannel();
-  await channel.deleteQueue(queue).catch(() => undefined);
-  await channel.deleteExchange(queue).catch(() => undefined);
-  await model.close();
-}
 
 function ourApp(queue: string): App {
   return new App({
@@ -69,7 +58,7 @@ describe('a Python Celery client reads what our worker stores in Redis', () => {
 
   afterAll(async () => {
     await app.close({ timeoutMs: 2000 });
-    await deleteQueue(queue);
+    await deleteQueues(queue);
   });
 
   test('SUCCESS, FAILURE with type and message, PROGRESS meta', async () => {
@@ -111,7 +100,7 @@ describe('our client reads what a Python Celery worker stores in Redis', () => {
   afterAll(async () => {
     await app?.close({ timeoutMs: 1000 });
     await worker?.stop();
-    await deleteQueue(queue);
+    await deleteQueues(queue);
   });
 
   test('its result, read by the sender and by a fresh App after the fact', async () => {

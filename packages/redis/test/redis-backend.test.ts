@@ -181,19 +181,37 @@ test('a ready state is never replaced by a late non-ready one (a redelivered dup
   }
 });
 
-test('incrementGroup is atomic across processes: 50 concurrent increments from two backends end at 50', async () => {
+test('a chord part is counted once per task, and exactly one of concurrent last parts gets the header', async () => {
   const one = new RedisResultBackend(REDIS_URL, {}, 60);
   const two = new RedisResultBackend(REDIS_URL, {}, 60);
-  const group = uniqueName('group');
+  const groupId = uniqueName('chord');
+  const ids = Array.from({ length: 40 }, (_, i) => `${groupId}-t${i}`);
   try {
-    const counts = await Promise.all(
-      Array.from({ length: 50 }, (_, i) => (i % 2 ? one : two).incrementGroup(group)),
+    await one.chords.prepare(groupId, ids);
+    expect(await admin.get(`celery-taskset-meta-${groupId}.s`)).toBe('40');
+    expect(await admin.ttl(`celery-taskset-meta-${groupId}.s`)).toBeGreaterThan(0);
+    const part = (i: number) => ({
+      groupId,
+      taskId: ids[i]!,
+      groupIndex: i,
+      state: 'SUCCESS',
+      result: i * 10,
+    });
+    // A redelivered part: the same member, counted once.
+    await expect(one.chords.partReturned(part(0))).resolves.toBeUndefined();
+    await expect(two.chords.partReturned(part(0))).resolves.toBeUndefined();
+    expect(await admin.zrange(`celery-taskset-meta-${groupId}.j`, 0, -1)).toEqual([
+      '[1, "' + ids[0] + '", "SUCCESS", 0]',
+    ]);
+    const outcomes = await Promise.all(
+      ids.slice(1).map((_, i) => (i % 2 ? one : two).chords.partReturned(part(i + 1))),
     );
-    expect(new Set(counts).size).toBe(50);
-    expect(Math.max(...counts)).toBe(50);
-    expect(await admin.ttl(`queue-group-counter-${group}`)).toBeGreaterThan(0);
+    const joined = outcomes.filter((parts) => parts !== undefined);
+    expect(joined).toHaveLength(1);
+    expect(joined[0]!.map((each) => each.result)).toEqual(ids.map((_, i) => i * 10));
+    expect(await admin.keys(`celery-taskset-meta-${groupId}*`)).toEqual([]);
   } finally {
-    await admin.del(`queue-group-counter-${group}`);
+    await admin.del(...['.j', '.s', '.t'].map((suffix) => `celery-taskset-meta-${groupId}${suffix}`));
     await one.close();
     await two.close();
   }

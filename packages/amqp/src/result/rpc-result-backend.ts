@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Channel, ConsumeMessage } from 'amqplib';
 import {
-  ConfigurationError,
   getTaskLogger,
   decodeStateMessage,
   encodeStateMessage,
@@ -83,12 +82,6 @@ export class RpcResultBackend implements ResultBackend {
 
   async forget(taskId: string): Promise<void> {
     this.cache.delete(taskId);
-  }
-
-  async incrementGroup(): Promise<number> {
-    throw new ConfigurationError(
-      'rpc:// keeps no group counters (as in Celery, chords need a result store): use redis:// or postgresql://',
-    );
   }
 
   /** Stops listening and deletes the reply queue: nobody is left to read it. */

@@ -1,12 +1,15 @@
 import type { Channel, ConfirmChannel, MessageProperties, Options } from 'amqplib';
 import {
   getTaskLogger,
+  LockLostError,
+  publishFence,
   TransportError,
   type ConsumeOptions,
   type Consumer,
   type Delivery,
   type Logger,
   type PublishOptions,
+  type TransportLock,
   type Transport,
   type WireMessage,
 } from '@queue/core/transport';
@@ -14,6 +17,7 @@ import { AmqpConnection } from '../connection/amqp-connection';
 import { BrokerUnavailableError, PublishTimeoutError } from '../errors';
 import { AmqpControl } from '../control/amqp-control';
 import { AmqpEvents } from '../events/amqp-events';
+import { AmqpLocks } from '../locks/amqp-locks';
 import { parseBrokerUrls } from '../connection/broker-url';
 import type { ManagedChannel } from '../connection/managed-channel';
 import { compileAmqpOptions, type CompiledAmqpOptions } from '../options';
@@ -68,6 +72,11 @@ function copyOptions(properties: MessageProperties, headers: Record<string, unkn
   return options;
 }
 
+/** A fenced publish goes out only while its lock is held (on the connection that declared it). */
+function checkFence(fence: TransportLock): void {
+  if (!fence.held) throw new LockLostError(fence.name);
+}
+
 /**
  * `amqp://`, `amqps://`, `pyamqp://`: task messages through RabbitMQ, in Celery 5's topology (durable queue
  * per name, published through the default exchange), on one connection per App. Publishes wait for the
@@ -82,6 +91,8 @@ export class AmqpTransport implements Transport {
   readonly control: AmqpControl;
   /** Celery's event stream (`celeryev`): worker and task events for monitors (`queue events`, Flower). */
   readonly events: AmqpEvents;
+  /** Named locks as exclusive queues on this connection (one active `queue beat`). */
+  readonly locks: AmqpLocks;
   private readonly publisher: ManagedChannel;
   private readonly confirmDeadlines = new ConfirmDeadlines();
   /** The ack batchers of the live consumer channels: flushed before the connection closes. */
@@ -107,6 +118,7 @@ export class AmqpTransport implements Transport {
     this.publisher = this.connection.channel('confirm', 'publisher', async () => undefined, false);
     this.control = new AmqpControl(this.connection, this.options, this.logger);
     this.events = new AmqpEvents(this.connection, this.options, this.logger);
+    this.locks = new AmqpLocks(this.connection, this.options.connectTimeoutMs, this.logger);
   }
 
   connect(): Promise<void> {
@@ -114,6 +126,8 @@ export class AmqpTransport implements Transport {
   }
 
   async publish(message: WireMessage, { queue, delayMs = 0 }: PublishOptions): Promise<void> {
+    const fence = publishFence();
+    if (fence) checkFence(fence); // a lost lock fails at once, without waiting out a reconnect below
     const deadline = Date.now() + this.options.publishTimeoutMs;
     // Whole seconds go through the broker; the worker holds the remaining fraction (it checks the `eta`).
     const seconds = Math.floor(delayMs / 1000);
@@ -137,7 +151,8 @@ export class AmqpTransport implements Transport {
    * broker nacks the message (a quorum queue electing a new leader, a full `reject-publish` queue), it is
    * published again, on the next channel if need be (at-least-once), until `deadline`. While RabbitMQ
    * blocks publishing (alarm) nothing is written: the publish waits, bounded by `deadline` and
-   * `maxWaitingPublishes`.
+   * `maxWaitingPublishes`. Inside `whileHolding(lock, …)` it is written only on the connection that holds
+   * `lock`: once that one is gone it fails with `LockLostError` instead of waiting or publishing again.
    */
   async send(
     exchange: string,
@@ -146,7 +161,9 @@ export class AmqpTransport implements Transport {
     body: Buffer,
     deadline: number,
   ): Promise<void> {
+    const fence = publishFence();
     for (let attempt = 0; ; attempt++) {
+      if (fence) checkFence(fence);
       // At full speed the connection is open and the channel there: no waiting, no extra promise.
       let channel = this.connection.isWritable
         ? (this.publisher.peek() as ConfirmChannel | undefined)
@@ -155,6 +172,8 @@ export class AmqpTransport implements Transport {
         await this.connection.whenOpen(deadline, { writable: true });
         channel = await this.publisher.getConfirm(deadline);
       }
+      // Checked again after the waits, with nothing asynchronous before the write below.
+      if (fence) checkFence(fence);
       try {
         await this.confirmed(channel, exchange, routingKey, options, body, deadline);
         return;

@@ -12,6 +12,8 @@ import {
 import { ConfigurationError, describeIssues } from '../errors';
 import { DEFAULT_JSON_LIMITS } from '../protocol/json';
 import { toIssues, validateTaskOptions, type TaskDefaults } from '../task/options';
+import { compileBeatSchedule, type BeatEntry, type BeatScheduleEntry } from '../beat/entries';
+import { checkTimezone } from '../beat/wall-clock';
 
 /** Configuration of an App. */
 export interface AppOptions {
@@ -49,6 +51,11 @@ export interface AppOptions {
   workerSendTaskEvents?: boolean;
   /** Sending a task also publishes a `task-sent` event (Celery's `task_send_sent_event`). @default false */
   taskSendSentEvent?: boolean;
+  /**
+   * Workers ignore every task's `rateLimit` (Celery's `worker_disable_rate_limits`); the `rate_limit` control
+   * command still answers and records the rate, which then has no effect. @default false
+   */
+  workerDisableRateLimits?: boolean;
   /** How many revoked task ids a worker remembers (Celery's `CELERY_WORKER_REVOKES_MAX`). @default 50000 */
   workerRevokesMax?: number;
   /**
@@ -60,6 +67,14 @@ export interface AppOptions {
   transportOptions?: Record<string, unknown>;
   /** Make this App the current one (used by class tasks and shared tasks). @default true */
   setAsCurrent?: boolean;
+  /**
+   * Periodic tasks sent by `queue beat` (Celery's `beat_schedule`): entry name → `{ task, schedule, args?,
+   * kwargs?, options? }`, where `schedule` is seconds, `every(seconds)` or `crontab(...)`.
+   * @default {}
+   */
+  beatSchedule?: Record<string, BeatScheduleEntry>;
+  /** IANA timezone that crontab schedules are read in (Celery's `timezone`). @default 'UTC' */
+  timezone?: string;
 }
 
 class AppOptionsSchema {
@@ -75,10 +90,13 @@ class AppOptionsSchema {
   @IsOptional() @IsInt() @Min(1) resultExpires?: number | null;
   @IsOptional() @IsBoolean() workerSendTaskEvents?: boolean;
   @IsOptional() @IsBoolean() taskSendSentEvent?: boolean;
+  @IsOptional() @IsBoolean() workerDisableRateLimits?: boolean;
   @IsOptional() @IsInt() @Min(1) workerRevokesMax?: number;
   @IsOptional() @IsNumber() @Min(0) workerRevokeExpires?: number;
   @IsOptional() @IsObject() transportOptions?: Record<string, unknown>;
   @IsOptional() @IsBoolean() setAsCurrent?: boolean;
+  @IsOptional() @IsObject() beatSchedule?: Record<string, BeatScheduleEntry>;
+  @IsOptional() @IsString() timezone?: string;
 }
 
 export interface CompiledAppOptions {
@@ -94,10 +112,19 @@ export interface CompiledAppOptions {
   readonly resultExpires: number | null;
   readonly workerSendTaskEvents: boolean;
   readonly taskSendSentEvent: boolean;
+  readonly workerDisableRateLimits: boolean;
   readonly workerRevokesMax: number;
   readonly workerRevokeExpires: number;
   readonly transportOptions: Readonly<Record<string, unknown>>;
   readonly setAsCurrent: boolean;
+  readonly beatSchedule: Readonly<Record<string, BeatEntry>>;
+  readonly timezone: string;
+}
+
+function compileTimezone(timezone: string | undefined): string {
+  if (timezone === undefined) return 'UTC';
+  checkTimezone(timezone);
+  return timezone;
 }
 
 /** @throws ConfigurationError naming each bad option. */
@@ -128,9 +155,12 @@ export function compileAppOptions(options: AppOptions): CompiledAppOptions {
     resultExpires: options.resultExpires === undefined ? 86_400 : options.resultExpires,
     workerSendTaskEvents: options.workerSendTaskEvents ?? false,
     taskSendSentEvent: options.taskSendSentEvent ?? false,
+    workerDisableRateLimits: options.workerDisableRateLimits ?? false,
     workerRevokesMax: options.workerRevokesMax ?? 50_000,
     workerRevokeExpires: options.workerRevokeExpires ?? 10_800,
     transportOptions: options.transportOptions ?? {},
     setAsCurrent: options.setAsCurrent ?? true,
+    beatSchedule: compileBeatSchedule(options.beatSchedule),
+    timezone: compileTimezone(options.timezone),
   });
 }

@@ -1,4 +1,6 @@
 import { randomUUID } from 'node:crypto';
+import { Signature } from '../canvas/signature';
+import { toWireOptions, type SignatureOptions } from '../canvas/signature-dict';
 import { NotRegistered } from '../errors';
 import { taskSentEvent } from '../protocol/celery-events';
 import { getTaskLogger, type Logger } from '../logging/logger';
@@ -6,14 +8,14 @@ import type { JsonLimits } from '../protocol/json';
 import type { TaskEnvelope } from '../protocol/message';
 import { decodeTaskMessage, encodeTaskMessage, ORIGIN } from '../protocol/task-codec';
 import { AsyncResult } from '../result/async-result';
-import type { ResultBackend } from '../result/result-backend';
+import type { ChordStore, ResultBackend } from '../result/result-backend';
 import { MemoryResultBackend } from '../result/memory-result-backend';
 import { validateApplyOptions, type ApplyOptions } from '../task/apply-options';
 import { bindArguments } from '../task/arguments';
 import type { BaseTask, TaskClass } from '../task/base-task';
 import { bindingOf } from '../task/binding';
 import { TaskCatalog } from '../task/catalog';
-import { buildOutgoingTask } from '../task/envelope';
+import { buildOutgoingTask, type CanvasFields } from '../task/envelope';
 import {
   functionDefinition,
   taskFunction,
@@ -31,6 +33,7 @@ import type { Transport } from '../transport/transport';
 import { inProcessRunner } from '../worker/pools/task-runner';
 import { executeTask, type ExecutionHost, type Outcome } from '../worker/run/execute';
 import { RunReport } from '../worker/run/run-report';
+import { Workflow } from '../worker/run/workflow';
 import { Worker, type WorkerOptions } from '../worker/worker';
 import { LimitedSet } from '../runtime/limited-set';
 import { compileAppOptions, type AppOptions, type CompiledAppOptions } from './app-options';
@@ -151,8 +154,12 @@ export class App implements TaskHost {
     return this.applyTask<T>(name, { ...options, args, kwargs });
   }
 
-  /** Sends a task of this App (by name or class) with the given call options. */
-  async applyTask<T>(ref: string | TaskClass, options: ApplyOptions): Promise<AsyncResult<T>> {
+  /** Sends a task of this App (by name or class) with the given call options (and workflow fields). */
+  async applyTask<T>(
+    ref: string | TaskClass,
+    options: ApplyOptions,
+    canvas?: CanvasFields,
+  ): Promise<AsyncResult<T>> {
     const task = typeof ref === 'string' ? this.findTask(ref) : this.getTask(ref);
     const name = typeof ref === 'string' ? ref : task!.options.name;
     validateApplyOptions(name, options);
@@ -165,15 +172,33 @@ export class App implements TaskHost {
       defaultQueue: this.defaultQueue,
       parent: runContext.getStore()?.request,
       now: Date.now(),
+      canvas,
     });
     if (this.conf.taskAlwaysEager) {
       if (!task) throw new NotRegistered(name);
       return this.runEagerly<T>(task, envelope);
     }
     await this.connect();
-    envelope.replyTo = await this.backend.replyTo();
+    envelope.replyTo = canvas?.replyTo ?? (await this.backend.replyTo());
     await this.publishTask(envelope, queue, delayMs);
     return this.asyncResult<T>(envelope.id);
+  }
+
+  /** Where the states of tasks sent from here go (frozen into workflow steps that workers send later). */
+  async replyTo(): Promise<string> {
+    if (this.conf.taskAlwaysEager) return '';
+    await this.connect();
+    return this.backend.replyTo();
+  }
+
+  /** The result backend's chord join; undefined where chords cannot work (rpc://, as in Celery). */
+  get chords(): ChordStore | undefined {
+    return this.backend.chords;
+  }
+
+  /** The result backend's scheme, for messages (`rpc`, `redis`, …). */
+  get resultBackendName(): string {
+    return this.conf.resultBackend.split(':')[0] || 'configured';
   }
 
   /**
@@ -219,6 +244,7 @@ export class App implements TaskHost {
       scheduleRetry: async (next) => {
         retries.push(next);
       },
+      workflow: new Workflow(this, this.backend, this.logger),
     };
     let current: TaskEnvelope | undefined = decodeTaskMessage(encodeTaskMessage(envelope), this.jsonLimits);
     let outcome: Outcome | undefined;
@@ -230,6 +256,26 @@ export class App implements TaskHost {
     }
     if (this.conf.taskEagerPropagates && outcome?.kind === 'failure') throw outcome.error;
     return this.asyncResult<T>(envelope.id);
+  }
+
+  /**
+   * A signature of a task known by name (it may live in another service, even a Python Celery worker), for
+   * workflows: `chain(app.signature('py.add', [2, 2]), mul.s(4))`.
+   */
+  signature<TOut = unknown>(
+    name: string,
+    args: unknown[] = [],
+    kwargs: Record<string, unknown> = {},
+    options: SignatureOptions = {},
+  ): Signature<unknown[], TOut, false> {
+    return new Signature<unknown[], TOut, false>(
+      name,
+      args,
+      kwargs,
+      toWireOptions(options),
+      false,
+      () => this,
+    );
   }
 
   /** A handle on a task by id (its states arrive only if this App sent it, with `rpc://`). */

@@ -107,9 +107,9 @@ export interface StateMessage {
   dateDone?: string | null;
 }
 
-/** An error as Celery serializes it in results. */
-export interface SerializedError {
+/** An error as Celery serializes it in results (a type, not an interface: it is a JsonValue as it is). */
+export type SerializedError = {
   exc_type: string;
   exc_message: JsonValue[];
   exc_module: string;
-}
+};

@@ -5,6 +5,8 @@ import { type JsonValue, type SerializedError, type StateMessage, type WireMessa
 
 /** Python has these under the same names, so a Celery client rebuilds them as real exceptions. */
 const PYTHON_BUILTIN_NAMES = new Set(['TypeError', 'SyntaxError', 'NotImplementedError']);
+/** Ours that mean what Celery's own exception of that name means (a Python caller rebuilds Celery's class). */
+const CELERY_EXCEPTION_NAMES = new Set(['ChordError']);
 /** `exc_module` for errors raised by JavaScript code (unknown to Python: it makes a stand-in class of that name). */
 export const JS_EXC_MODULE = 'nodejs';
 
@@ -22,7 +24,11 @@ export function serializeError(error: unknown): SerializedError {
     return {
       exc_type: name,
       exc_message: [error.message],
-      exc_module: PYTHON_BUILTIN_NAMES.has(name) ? 'builtins' : JS_EXC_MODULE,
+      exc_module: PYTHON_BUILTIN_NAMES.has(name)
+        ? 'builtins'
+        : CELERY_EXCEPTION_NAMES.has(name)
+          ? 'celery.exceptions'
+          : JS_EXC_MODULE,
     };
   }
   return { exc_type: 'Error', exc_message: [String(error)], exc_module: JS_EXC_MODULE };

@@ -1,5 +1,6 @@
 import { READY_STATES, type StateMessage, type WireMessage } from '../protocol/message';
 import { decodeStateMessage, encodeStateMessage } from '../protocol/result-codec';
+import { MemoryChordStore } from './memory-chord-store';
 import type { ReplyTarget, ResultBackend } from './result-backend';
 import { StateListeners } from './state-listeners';
 
@@ -10,7 +11,7 @@ import { StateListeners } from './state-listeners';
 export class MemoryResultBackend implements ResultBackend {
   private readonly stored = new Map<string, WireMessage>();
   private readonly listeners = new StateListeners();
-  private readonly groups = new Map<string, number>();
+  readonly chords = new MemoryChordStore();
 
   async report(_target: ReplyTarget, state: StateMessage): Promise<void> {
     const previous = this.latest(state.taskId);
@@ -40,12 +41,6 @@ export class MemoryResultBackend implements ResultBackend {
 
   async forget(taskId: string): Promise<void> {
     this.stored.delete(taskId);
-  }
-
-  async incrementGroup(groupId: string, by = 1): Promise<number> {
-    const count = (this.groups.get(groupId) ?? 0) + by;
-    this.groups.set(groupId, count);
-    return count;
   }
 
   /** How many tasks have a stored state (for tests: `ignoreResult` tasks add none). */

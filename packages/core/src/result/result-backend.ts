@@ -1,4 +1,4 @@
-import type { StateMessage } from '../protocol/message';
+import type { JsonValue, StateMessage } from '../protocol/message';
 
 /** Where a worker sends the states of one task (from the task message). */
 export interface ReplyTarget {
@@ -6,6 +6,28 @@ export interface ReplyTarget {
   /** The caller's reply address (`reply_to`); empty: the caller wants nothing back over rpc. */
   replyTo: string;
   correlationId: string;
+}
+
+/** One chord header task that ended: its place in the header and its outcome, as stored. */
+export interface ChordPart {
+  readonly groupId: string;
+  readonly taskId: string;
+  /** Its place in the header (the message's `group_index`); null sorts last. */
+  readonly groupIndex: number | null;
+  readonly state: string;
+  /** The value (SUCCESS) or the serialized error (FAILURE, REVOKED). */
+  readonly result: JsonValue;
+}
+
+/** Counts a chord's header tasks as they end, atomically across processes, so that its body is sent once. */
+export interface ChordStore {
+  /** Caller side, before the header's last task is sent: the header's task ids, in order. */
+  prepare(groupId: string, headerIds: readonly string[]): Promise<void>;
+  /**
+   * Worker side, after a header task's state is stored: records it, and resolves with every part in header
+   * order to exactly one caller, the one whose part completed the header; undefined to the others.
+   */
+  partReturned(part: ChordPart): Promise<ChordPart[] | undefined>;
 }
 
 /**
@@ -30,11 +52,7 @@ export interface ResultBackend {
   fetch(taskId: string): Promise<StateMessage | undefined>;
   /** Removes what is stored for `taskId`. */
   forget(taskId: string): Promise<void>;
-  /**
-   * Adds `by` to the counter of group `groupId`, atomically across processes, and returns the new value
-   * (what a chord counts its finished header tasks with). @throws ConfigurationError when the backend has
-   * none (rpc://, as in Celery).
-   */
-  incrementGroup(groupId: string, by?: number): Promise<number>;
+  /** How chords wait for their header here; absent where chords cannot work (rpc://, as in Celery). */
+  readonly chords?: ChordStore;
   close(): Promise<void>;
 }

@@ -1,4 +1,5 @@
 import { setTimeout as sleepFor } from 'node:timers/promises';
+import { Signature, type FullSignature, type HeadOf, type TailOf } from '../canvas/signature';
 import { MaxRetriesExceededError, Retry } from '../errors';
 import { getTaskLogger, type Logger } from '../logging/logger';
 import type { TaskState } from '../protocol/message';
@@ -191,11 +192,41 @@ export abstract class BaseTask<TArgs extends unknown[] = unknown[], TResult = un
     return hostFor(this).applyTask<Awaited<ResultOf<T>>>(this as unknown as TaskClass, options);
   }
 
+  /** A signature for workflows: `Add.s(2, 2)`, or every argument but the first (`Mul.s(4)` in a chain). */
+  static readonly s: ClassSigns['s'] = function (this: TaskClass, ...args: unknown[]) {
+    return signatureOf(this, args, false);
+  } as ClassSigns['s'];
+
+  /** An immutable signature: it ignores what a workflow passes (Celery's `.si()`). */
+  static readonly si: ClassSigns['si'] = function (this: TaskClass, ...args: unknown[]) {
+    return signatureOf(this, args, true);
+  } as ClassSigns['si'];
+
   /** Runs the task body right here, in this process, as a plain call (Celery's `task()`); nothing is sent. */
   static runLocal<T extends AnyTask>(this: new () => T, ...args: ArgsOf<T>): Promise<Awaited<ResultOf<T>>> {
     const host = hostFor(this);
     return host.runLocal(host.getTask(this as unknown as TaskClass), args) as Promise<Awaited<ResultOf<T>>>;
   }
+}
+
+/** `Cls.s(...)` and `Cls.si(...)`, typed from the class's `run` (see `Signs` for function tasks). */
+interface ClassSigns {
+  s: {
+    <T extends AnyTask>(
+      this: new () => T,
+      ...args: ArgsOf<T>
+    ): FullSignature<ArgsOf<T>, Awaited<ResultOf<T>>>;
+    <T extends AnyTask>(
+      this: new () => T,
+      ...args: TailOf<ArgsOf<T>>
+    ): Signature<HeadOf<ArgsOf<T>>, Awaited<ResultOf<T>>, false>;
+  };
+  si<T extends AnyTask>(this: new () => T, ...args: ArgsOf<T>): Signature<[], Awaited<ResultOf<T>>, true>;
+}
+
+function signatureOf(cls: TaskClass, args: unknown[], immutable: boolean): Signature {
+  const host = () => hostFor(cls);
+  return new Signature(host().getTask(cls).options.name, args, {}, {}, immutable, host);
 }
 
 function hostFor(cls: { name: string }): TaskHost {

@@ -1,4 +1,4 @@
-import type { JsonValue, TaskEnvelope } from '../protocol/message';
+import type { JsonValue, TaskEmbed, TaskEnvelope } from '../protocol/message';
 import { EMPTY_EMBED, ORIGIN, reprOf } from '../protocol/task-codec';
 import type { ApplyOptions } from './apply-options';
 import type { CompiledTaskOptions } from './options';
@@ -12,6 +12,18 @@ export interface OutgoingTask {
   readonly delayMs: number;
 }
 
+/** Workflow fields of one message, set by canvas (callbacks, chains, groups, chords). */
+export interface CanvasFields {
+  readonly embed?: TaskEmbed;
+  readonly groupId?: string | null;
+  readonly groupIndex?: number | null;
+  /** Instead of the ids of the run the call is made from. */
+  readonly rootId?: string;
+  readonly parentId?: string;
+  /** Where states go, when the step was frozen by another process (a chain's caller). */
+  readonly replyTo?: string;
+}
+
 /** What the envelope of one call is built from. */
 export interface OutgoingSpec {
   readonly name: string;
@@ -23,6 +35,7 @@ export interface OutgoingSpec {
   /** The run this call is made from, if any (its ids become the parent and root). */
   readonly parent: TaskRequest | undefined;
   readonly now: number;
+  readonly canvas?: CanvasFields;
 }
 
 function iso(ms: number): string {
@@ -38,6 +51,7 @@ export function buildOutgoingTask({
   defaultQueue,
   parent,
   now,
+  canvas,
 }: OutgoingSpec): OutgoingTask {
   const args = (options.args ?? []) as JsonValue[];
   const kwargs = (options.kwargs ?? {}) as Record<string, JsonValue>;
@@ -56,22 +70,22 @@ export function buildOutgoingTask({
     task: name,
     args,
     kwargs,
-    embed: EMPTY_EMBED,
+    embed: canvas?.embed ?? EMPTY_EMBED,
     retries: 0,
     eta,
     expires,
     timelimit: [null, null],
-    rootId: fromRun?.rootId ?? id,
-    parentId: fromRun?.id ?? null,
-    group: null,
-    groupIndex: null,
+    rootId: canvas?.rootId ?? fromRun?.rootId ?? id,
+    parentId: canvas?.parentId ?? fromRun?.id ?? null,
+    group: canvas?.groupId ?? null,
+    groupIndex: canvas?.groupIndex ?? null,
     shadow: null,
     argsrepr: reprOf(args),
     kwargsrepr: reprOf(kwargs),
     origin: ORIGIN,
     ignoreResult: task?.ignoreResult ?? false,
     lang: 'py',
-    replyTo: '',
+    replyTo: canvas?.replyTo ?? '',
     correlationId: id,
     priority: options.priority ?? task?.priority ?? 0,
     extraHeaders: options.headers ?? {},

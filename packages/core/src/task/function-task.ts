@@ -1,3 +1,4 @@
+import { Signature, type Signs } from '../canvas/signature';
 import { InvalidTaskOptionsError } from '../errors';
 import type { AsyncResult } from '../result/async-result';
 import type { ApplyOptions } from './apply-options';
@@ -12,7 +13,7 @@ export type BoundTask = BaseTask<unknown[], unknown>;
 /**
  * A function task: call it to run the body here (`ping()`), or send it to a worker with `delay`/`applyAsync`.
  */
-export interface TaskFunction<TArgs extends unknown[], TReturn> {
+export interface TaskFunction<TArgs extends unknown[], TReturn> extends Signs<TArgs, Awaited<TReturn>> {
   (...args: TArgs): Promise<Awaited<TReturn>>;
   /** The registered task name. */
   readonly taskName: string;
@@ -70,7 +71,12 @@ export function taskFunction<TArgs extends unknown[], TReturn>(
     const host = resolveHost();
     return host.runLocal(host.getTask(definition.name), args) as Promise<Awaited<TReturn>>;
   };
-  return Object.assign(call, {
+  // One implementation serves both `s` overloads: the types only say how many arguments a workflow adds.
+  const signs = {
+    s: (...args: unknown[]) => new Signature(definition.name, args, {}, {}, false, resolveHost),
+    si: (...args: unknown[]) => new Signature(definition.name, args, {}, {}, true, resolveHost),
+  } as unknown as Signs<TArgs, Awaited<TReturn>>;
+  return Object.assign(call, signs, {
     taskName: definition.name,
     delay: (...args: TArgs) => resolveHost().applyTask<Awaited<TReturn>>(definition.name, { args }),
     applyAsync: (options: ApplyOptions<TArgs> = {}) =>

@@ -14,7 +14,8 @@ import {
   validateSync,
   type ValidationError,
 } from 'class-validator';
-import { InvalidTaskOptionsError, type ValidationIssue } from '../errors';
+import { InvalidTaskOptionsError, isError, type ValidationIssue } from '../errors';
+import { parseRateLimit, type RateLimit } from '../worker/run/rate-limit';
 
 /** A class of errors (`RangeError`, a custom `class DbDown extends Error`). */
 export type ErrorClass = abstract new (...args: never[]) => Error;
@@ -59,6 +60,13 @@ export interface TaskOptions {
   queue?: string;
   /** Message priority 0–255 (needs a queue declared with `x-max-priority`). @default none */
   priority?: number;
+  /**
+   * Most runs per second of this task on each worker, in Celery's syntax: a number (per second) or
+   * `'<n>/s'`, `'<n>/m'`, `'<n>/h'` (`'10/m'`); `null` or 0 for none. Tasks over it wait in the worker
+   * (holding their prefetch slot) without holding back tasks of other names. Changed at run time by the
+   * `rate_limit` control command. @default none
+   */
+  rateLimit?: RateLimit;
 }
 
 /** Options that an App may default for all its tasks. */
@@ -84,6 +92,8 @@ export interface CompiledTaskOptions {
   readonly acksLate: boolean;
   readonly queue: string | undefined;
   readonly priority: number | undefined;
+  /** As written (what `inspect registered` shows); null for none. */
+  readonly rateLimit: RateLimit;
 }
 
 export const DEFAULT_TASK_OPTIONS = {
@@ -120,6 +130,7 @@ export const TASK_OPTION_KEYS = [
   'acksLate',
   'queue',
   'priority',
+  'rateLimit',
 ] as const satisfies ReadonlyArray<keyof TaskOptions>;
 
 // ---- validation (class-validator) ----
@@ -157,6 +168,25 @@ function IsBooleanOrNonNegativeNumber(): PropertyDecorator {
   });
 }
 
+function rateLimitProblem(value: unknown): string | undefined {
+  try {
+    parseRateLimit(value as RateLimit);
+    return undefined;
+  } catch (error) {
+    return isError(error) ? error.message : String(error);
+  }
+}
+
+function IsRateLimit(): PropertyDecorator {
+  return ValidateBy({
+    name: 'isRateLimit',
+    validator: {
+      validate: (value: unknown) => rateLimitProblem(value) === undefined,
+      defaultMessage: (args?: ValidationArguments) => rateLimitProblem(args?.value) ?? '',
+    },
+  });
+}
+
 function IsBelowTimeLimit(): PropertyDecorator {
   return ValidateBy({
     name: 'isBelowTimeLimit',
@@ -190,6 +220,7 @@ class TaskOptionsSchema {
   @IsOptional() @IsBoolean() acksLate?: boolean;
   @IsOptional() @IsString() @IsNotEmpty() queue?: string;
   @IsOptional() @IsInt() @Min(0) @Max(255) priority?: number;
+  @IsOptional() @IsRateLimit() rateLimit?: RateLimit;
 }
 
 /** Flattens class-validator errors into `{property, constraints}` with dotted paths. */
@@ -260,5 +291,6 @@ export function compileTaskOptions(
     acksLate: merged.acksLate ?? DEFAULT_TASK_OPTIONS.acksLate,
     queue: merged.queue,
     priority: merged.priority,
+    rateLimit: merged.rateLimit ?? null,
   });
 }

@@ -1,7 +1,9 @@
 import { QueueError } from '../errors';
 import type { AsyncResult } from '../result/async-result';
+import type { ChordStore } from '../result/result-backend';
 import type { ApplyOptions } from './apply-options';
 import type { BaseTask, TaskClass } from './base-task';
+import type { CanvasFields } from './envelope';
 
 /**
  * What a task needs from the App it is registered in: find tasks, send them, run them here. `App`
@@ -12,8 +14,20 @@ export interface TaskHost {
   readonly name: string;
   /** The instance of a registered task (by name, or by its `@Task` class). @throws NotRegistered */
   getTask<T extends BaseTask>(ref: string | TaskClass<T>): T;
-  /** Sends a task of this App (by name or class) with the given call options. */
-  applyTask<T>(ref: string | TaskClass, options: ApplyOptions): Promise<AsyncResult<T>>;
+  /** Sends a task of this App (by name or class) with the given call options (and workflow fields). */
+  applyTask<T>(
+    ref: string | TaskClass,
+    options: ApplyOptions,
+    canvas?: CanvasFields,
+  ): Promise<AsyncResult<T>>;
+  /** A handle on a task by id. */
+  asyncResult<T = unknown>(id: string): AsyncResult<T>;
+  /** Where the states of tasks sent from here go (frozen into workflow steps sent later by workers). */
+  replyTo(): Promise<string>;
+  /** The result backend's chord join; undefined where chords cannot work (rpc://). */
+  readonly chords: ChordStore | undefined;
+  /** The result backend's name for messages (e.g. `"rpc"`). */
+  readonly resultBackendName: string;
   /** Sends a task known only by name (it may live in another service, even a Python Celery worker). */
   sendTask<T = unknown>(
     name: string,

@@ -13,6 +13,7 @@
 export type { ConsumeOptions, Consumer, Delivery, PublishOptions, Transport } from './transport';
 export type { BroadcastOptions, ControlChannel, ControlCommand, ControlReply } from './control';
 export type { CeleryEvent, EventChannel } from './events';
+export { publishFence, whileHolding, type LockService, type TransportLock } from './locks';
 export { isAddressedTo } from './control-addressing';
 export { clock } from '../runtime/lamport-clock';
 export {
@@ -24,7 +25,8 @@ export {
   type TransportFactory,
 } from './registry';
 
-export type { ReplyTarget, ResultBackend } from '../result/result-backend';
+export type { ChordPart, ChordStore, ReplyTarget, ResultBackend } from '../result/result-backend';
+export { orderedParts } from '../result/memory-chord-store';
 export { StateCache } from '../result/state-cache';
 export { StateListeners } from '../result/state-listeners';
 
@@ -52,4 +54,10 @@ export {
 export { DEFAULT_JSON_LIMITS, parseJsonBody, type JsonLimits } from '../protocol/json';
 
 export { getTaskLogger, type Logger } from '../logging/logger';
-export { ConfigurationError, MessageDecodeError, TransportError, type MessageRejectReason } from '../errors';
+export {
+  ConfigurationError,
+  LockLostError,
+  MessageDecodeError,
+  TransportError,
+  type MessageRejectReason,
+} from '../errors';

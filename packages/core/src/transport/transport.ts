@@ -1,6 +1,7 @@
 import type { WireMessage } from '../protocol/message';
 import type { ControlChannel } from './control';
 import type { EventChannel } from './events';
+import type { LockService } from './locks';
 
 /** One message handed to a consumer. Exactly one of `ack`, `requeue`, `deadLetter` settles it; later calls are ignored. */
 export interface Delivery {
@@ -57,4 +58,6 @@ export interface Transport {
   readonly control?: ControlChannel;
   /** Celery's event stream, when the transport can carry it (see `EventChannel`). */
   readonly events?: EventChannel;
+  /** Named locks held through the transport's connection, when it has them (see `LockService`); the beat uses one. */
+  readonly locks?: LockService;
 }

@@ -1,9 +1,10 @@
 import { EventEmitter } from 'node:events';
 import { hostname as osHostname } from 'node:os';
 import type { App } from '../app/app';
-import { ConfigurationError } from '../errors';
+import { ConfigurationError, TaskRevokedError } from '../errors';
 import { getTaskLogger, type Logger } from '../logging/logger';
 import { States, type TaskEnvelope } from '../protocol/message';
+import { serializeError } from '../protocol/result-codec';
 import { holdProcess } from '../runtime/process-hold';
 import type { BaseTask } from '../task/base-task';
 import type { Consumer, Delivery } from '../transport/transport';
@@ -18,8 +19,10 @@ import { answerControl, type ControlledWorker } from './control/remote-control';
 import { EventDispatcher } from './events/event-dispatcher';
 import { admit } from './run/admission';
 import { executeTask, type ExecutionHost, type Outcome, type TimeLimits } from './run/execute';
+import { RateLimiter, type RateLimit } from './run/rate-limit';
 import { RunReport } from './run/run-report';
 import { Termination } from './run/termination';
+import { hasWorkflow, Workflow } from './run/workflow';
 import type { DeliveryInfo } from '../task/request';
 
 export interface WorkerOptions {
@@ -103,6 +106,8 @@ export class Worker extends EventEmitter<WorkerEvents> implements ControlledWork
   private readonly runs = new Map<string, Termination>();
   /** Time limits changed at run time (`time_limit`), by task name. */
   private readonly timeLimits = new Map<string, TimeLimits>();
+  /** Per task name: a token bucket and the tasks waiting for it (Celery's rate limits). */
+  private readonly rateLimits: RateLimiter;
   private readonly logger: Logger;
   private readonly host: ExecutionHost;
   private readonly runner: TaskRunner;
@@ -131,6 +136,13 @@ export class Worker extends EventEmitter<WorkerEvents> implements ControlledWork
     this.etaHoldMs = options.etaHoldMs ?? 1000;
     this.slots = new Semaphore(this.concurrencyLimit);
     this.logger = getTaskLogger('queue.worker');
+    this.rateLimits = new RateLimiter(
+      {
+        defaultRateOf: (name) => app.findTask(name)?.options.rateLimit ?? null,
+        isRevoked: (id) => app.isRevoked(id),
+      },
+      app.conf.workerDisableRateLimits,
+    );
     if (options.pool === 'threads') {
       if (!options.threadApp)
         throw new ConfigurationError("pool 'threads' needs threadApp: the module that exports this App");
@@ -152,6 +164,7 @@ export class Worker extends EventEmitter<WorkerEvents> implements ControlledWork
       logger: this.logger,
       timeLimitsOf: (name) => this.timeLimitsOf(name),
       scheduleRetry: (next, delayMs, queue) => app.publishTask(next, queue || app.defaultQueue, delayMs),
+      workflow: new Workflow(app, app.backend, this.logger),
     };
   }
 
@@ -272,6 +285,7 @@ export class Worker extends EventEmitter<WorkerEvents> implements ControlledWork
       resolve(); // the held message is left unsettled, so it returns to its queue
     }
     this.held.clear();
+    this.rateLimits.close(); // tasks waiting for their rate limit are left unsettled too
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([
       Promise.allSettled([...this.inFlight]),
@@ -294,6 +308,19 @@ export class Worker extends EventEmitter<WorkerEvents> implements ControlledWork
       if (termination || this.monitor.holding(id)) found.push(id);
     }
     return found;
+  }
+
+  /** Tasks still waiting for their rate limit leave at once when revoked (Celery drops them at their turn). */
+  discardWaiting(ids: readonly string[]): void {
+    this.rateLimits.revoke(ids);
+  }
+
+  setRateLimit(taskName: string, rate: RateLimit): void {
+    this.rateLimits.setRate(taskName, rate);
+  }
+
+  rateLimitOf(taskName: string): RateLimit {
+    return this.rateLimits.rateOf(taskName);
   }
 
   setTimeLimits(taskName: string, limits: TimeLimits): void {
@@ -419,6 +446,13 @@ export class Worker extends EventEmitter<WorkerEvents> implements ControlledWork
     }
     if (this.state !== 'running') return; // stopping: the unsettled message returns to its queue
     if (task.options.trackReceived) await this.quietly(report.received(), envelope);
+    // Over its rate limit, it waits here, reserved, before a pool slot: other task names go on meanwhile.
+    const turn = await this.rateLimits.turn(envelope.task, envelope.id);
+    if (turn === 'stopped') return; // warm stop: left unsettled, it returns to its queue
+    if (turn === 'revoked') {
+      await this.discardRevoked(delivery, envelope, report, 'revoked');
+      return;
+    }
     await this.slots.acquire();
     let slotHeld = true;
     const releaseSlot = (): void => {
@@ -455,6 +489,10 @@ export class Worker extends EventEmitter<WorkerEvents> implements ControlledWork
     reason: 'revoked' | 'expired',
   ): Promise<void> {
     await this.quietly(report.revoked(reason), envelope);
+    if (hasWorkflow(envelope)) {
+      const error = serializeError(new TaskRevokedError(reason));
+      await this.host.workflow!.partEnded(envelope, States.REVOKED, error);
+    }
     this.logger.info(`discarding ${envelope.task}[${envelope.id}]: ${reason}`);
     delivery.ack();
     this.monitor.finishedWith(envelope, States.REVOKED);

@@ -1,5 +1,6 @@
 import type { WireMessage } from '../../protocol/message';
 import type { Delivery } from '../transport';
+import { MemoryLockTable } from './memory-locks';
 import { MemoryEventBus, MemoryMailbox } from './memory-mailbox';
 
 /** A message refused by a consumer, with why. */
@@ -38,6 +39,8 @@ export class MemoryBroker {
   readonly mailbox = new MemoryMailbox((queue) => (this.queues.has(queue) ? this.depth(queue) : undefined));
   /** Celery events between the Apps on this broker. */
   readonly events = new MemoryEventBus();
+  /** Named locks (one holder each) between the Apps on this broker: what keeps two beats from both sending. */
+  readonly locks = new MemoryLockTable();
 
   /** Puts a message on a queue, now or after `delayMs`. */
   enqueue(queue: string, message: WireMessage, delayMs = 0): void {

@@ -2,6 +2,8 @@ import type { WireMessage } from '../../protocol/message';
 import type { ConsumeOptions, Consumer, Delivery, PublishOptions, Transport } from '../transport';
 import type { ControlChannel } from '../control';
 import type { EventChannel } from '../events';
+import { publishFence, type LockService } from '../locks';
+import { LockLostError } from '../../errors';
 import { MemoryBroker } from './memory-broker';
 
 const namedBrokers = new Map<string, MemoryBroker>();
@@ -40,9 +42,16 @@ export class MemoryTransport implements Transport {
     return this.broker.events;
   }
 
+  /** Named locks among the Apps of this process on the same broker; closing this transport loses its own. */
+  get locks(): LockService {
+    return { tryAcquire: async (name) => this.broker.locks.acquire(name, this) };
+  }
+
   async connect(): Promise<void> {}
 
   async publish(message: WireMessage, options: PublishOptions): Promise<void> {
+    const fence = publishFence();
+    if (fence && !fence.held) throw new LockLostError(fence.name);
     this.broker.enqueue(options.queue, message, options.delayMs ?? 0);
   }
 
@@ -59,6 +68,7 @@ export class MemoryTransport implements Transport {
   }
 
   async close(): Promise<void> {
+    this.broker.locks.breakAllOf(this, 'the transport was closed');
     this.broker.closeConsumers();
     this.broker.clearTimers();
   }

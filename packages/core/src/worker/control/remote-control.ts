@@ -5,7 +5,9 @@ import type { LimitedSet } from '../../runtime/limited-set';
 import { SW_IDENT, VERSION } from '../../runtime/version';
 import type { BaseTask } from '../../task/base-task';
 import type { ControlCommand } from '../../transport/control';
+import { InvalidRateLimitError } from '../../errors';
 import type { TimeLimits } from '../run/execute';
+import { parseRateLimit, type RateLimit } from '../run/rate-limit';
 import { signalNumber } from '../run/termination';
 import type { WorkerMonitor } from '../monitor';
 import { brokerInfo, resourceUsage } from './broker-info';
@@ -24,12 +26,21 @@ export interface ControlledWorker {
     readonly taskNames: readonly string[];
     readonly revocations: LimitedSet;
     readonly transport: { readonly displayUrl: string };
-    readonly conf: Pick<CompiledAppOptions, 'defaultQueue' | 'taskSendSentEvent' | 'resultExpires'>;
+    readonly conf: Pick<
+      CompiledAppOptions,
+      'defaultQueue' | 'taskSendSentEvent' | 'resultExpires' | 'workerDisableRateLimits'
+    >;
     findTask(name: string): BaseTask | undefined;
   };
   /** Stops the runs of these ids (running or reserved here); returns the ids it found. */
   terminate(ids: readonly string[], signum: number): string[];
   setTimeLimits(taskName: string, limits: TimeLimits): void;
+  /** Sets (falsy: clears) a task's rate limit on this worker; the rate was checked already. */
+  setRateLimit(taskName: string, rate: RateLimit): void;
+  /** The task's rate limit in force here, as written (null: none). */
+  rateLimitOf(taskName: string): RateLimit;
+  /** Revoked: the tasks of these ids that wait for their rate limit are discarded now. */
+  discardWaiting(ids: readonly string[]): void;
   addQueue(queue: string): Promise<boolean>;
   cancelQueue(queue: string): Promise<boolean>;
   /** Changes the concurrency (and prefetch) by `delta`; false when the pool cannot. */
@@ -48,8 +59,11 @@ export function errorReply(kind: string, message: string): { error: string } {
   return { error: `${kind}(${pythonString(message)})` };
 }
 
+/** Python's `repr` of a str: single quotes, or double quotes when the text has a ' and no ". */
 function pythonString(text: string): string {
-  return `'${text.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
+  const escaped = text.replace(/\\/g, '\\\\');
+  if (text.includes("'") && !text.includes('"')) return `"${escaped}"`;
+  return `'${escaped.replace(/'/g, "\\'")}'`;
 }
 
 /** A handler's own argument error: becomes an error reply, never an exception in the worker. */
@@ -104,6 +118,7 @@ function revoke(worker: ControlledWorker, args: Arguments): JsonValue {
   if (signum === undefined)
     throw new ArgumentError('ValueError', `unknown signal ${JSON.stringify(args.signal)}`);
   for (const id of new Set(ids)) worker.app.revocations.add(id);
+  worker.discardWaiting(ids);
   if (args.terminate === true) {
     const found = worker.terminate(ids, signum);
     return { ok: `terminate: ${found.length > 0 ? found.join(', ') : 'tasks unknown'}` };
@@ -112,9 +127,15 @@ function revoke(worker: ControlledWorker, args: Arguments): JsonValue {
 }
 
 /** The task attributes `registered` can show, by Celery's names. */
-function taskAttribute(task: BaseTask, item: string, limits: TimeLimits | undefined): JsonValue | undefined {
+function taskAttribute(
+  task: BaseTask,
+  item: string,
+  limits: TimeLimits | undefined,
+  rate: RateLimit,
+): JsonValue | undefined {
   const options = task.options;
   const attributes: Record<string, JsonValue | undefined> = {
+    rate_limit: rate,
     queue: options.queue,
     time_limit: limits ? limits.hard : options.timeLimit,
     soft_time_limit: limits ? limits.soft : options.softTimeLimit,
@@ -126,18 +147,53 @@ function taskAttribute(task: BaseTask, item: string, limits: TimeLimits | undefi
   return attributes[item];
 }
 
+/** What `registered` shows when not told (Celery's `DEFAULT_TASK_INFO_ITEMS`). */
+const DEFAULT_TASK_INFO_ITEMS = ['exchange', 'routing_key', 'rate_limit'];
+
 function registered(worker: ControlledWorker, args: Arguments): JsonValue {
-  const items = args.taskinfoitems === undefined ? [] : stringList(args.taskinfoitems, 'taskinfoitems');
+  const given = args.taskinfoitems === undefined || args.taskinfoitems === null ? [] : args.taskinfoitems;
+  const listed = stringList(given, 'taskinfoitems');
+  const items = listed.length > 0 ? listed : DEFAULT_TASK_INFO_ITEMS;
   return [...worker.app.taskNames].sort().map((name) => {
     const task = worker.app.findTask(name);
     const shown = task
       ? items.flatMap((item) => {
-          const value = taskAttribute(task, item, worker.timeLimitsOf(name));
+          const value = taskAttribute(task, item, worker.timeLimitsOf(name), worker.rateLimitOf(name));
           return value === undefined || value === null ? [] : [`${item}=${String(value)}`];
         })
       : [];
     return shown.length > 0 ? `${name} [${shown.join(' ')}]` : name;
   });
+}
+
+/**
+ * Celery's `rate_limit`, replies and their order included: the rate is checked first (a bad unit is the
+ * KeyError that escapes Celery's ValueError check), then the task; the reply says "disabled" when the rate
+ * given is falsy in Python (so `"0"`, a truthy string, says "set" although it limits nothing, as in Celery).
+ */
+function rateLimit(worker: ControlledWorker, args: Arguments): JsonValue {
+  const name = requiredString(args, 'task_name');
+  if (!Object.hasOwn(args, 'rate_limit'))
+    throw new ArgumentError('TypeError', "missing required argument: 'rate_limit'");
+  const rate = args.rate_limit;
+  if (rate !== null && typeof rate !== 'string' && typeof rate !== 'number')
+    throw new ArgumentError('TypeError', 'rate_limit must be a string, a number or null');
+  try {
+    parseRateLimit(rate);
+  } catch (error) {
+    if (!(error instanceof InvalidRateLimitError)) throw error;
+    if (error.problem === 'unit') return errorReply('KeyError', error.part);
+    const pythonMessage =
+      error.problem === 'number'
+        ? `could not convert string to float: ${pythonString(error.part)}`
+        : error.message;
+    return { error: `Invalid rate limit string: ValueError(${pythonString(pythonMessage)})` };
+  }
+  if (!worker.app.findTask(name)) return { error: 'unknown task' };
+  worker.setRateLimit(name, rate);
+  return rate === null || rate === 0 || rate === ''
+    ? { ok: 'rate limit disabled successfully' }
+    : { ok: 'new rate limit set successfully' };
 }
 
 function stats(worker: ControlledWorker): JsonValue {
@@ -206,6 +262,7 @@ function conf(worker: ControlledWorker): JsonValue {
     worker_concurrency: worker.concurrency,
     worker_prefetch_count: worker.prefetch,
     worker_pool: worker.pool,
+    worker_disable_rate_limits: settings.workerDisableRateLimits,
     result_expires: settings.resultExpires,
   };
 }
@@ -256,10 +313,7 @@ const HANDLERS: Record<string, Handler> = {
   },
   revoke,
   terminate: (worker, args) => revoke(worker, { ...args, terminate: true }),
-  rate_limit: (worker, args): JsonValue => {
-    if (!worker.app.findTask(requiredString(args, 'task_name'))) return { error: 'unknown task' };
-    return errorReply('NotImplementedError', 'rate limits are not supported by this worker yet');
-  },
+  rate_limit: (worker, args) => rateLimit(worker, args),
   time_limit: (worker, args): JsonValue => {
     const name = requiredString(args, 'task_name');
     if (!worker.app.findTask(name)) return { error: 'unknown task' };

@@ -1,6 +1,7 @@
-import { Ignore, isError, Reject, ResultTooLargeError } from '../../errors';
+import { Ignore, isError, Reject, ResultTooLargeError, TaskRevokedError } from '../../errors';
 import type { Logger } from '../../logging/logger';
-import type { TaskEnvelope } from '../../protocol/message';
+import { States, type JsonValue, type TaskEnvelope } from '../../protocol/message';
+import { serializeError } from '../../protocol/result-codec';
 import type { ResultBackend } from '../../result/result-backend';
 import { bindArguments } from '../../task/arguments';
 import type { BaseTask } from '../../task/base-task';
@@ -13,6 +14,7 @@ import { RunHooks } from './hooks';
 import { toJson, type RunReport } from './run-report';
 import { TerminatedError, type Termination } from './termination';
 import { abortReason, withTimeLimits } from './time-limits';
+import { hasWorkflow, type Workflow } from './workflow';
 
 /** What one run ended in; the worker settles the message accordingly. */
 export type Outcome =
@@ -37,6 +39,8 @@ export interface ExecutionHost {
   timeLimitsOf?(taskName: string): TimeLimits | undefined;
   /** Sends the next attempt of a retried task, due in `delayMs`. */
   scheduleRetry(next: TaskEnvelope, delayMs: number, queue: string): Promise<void>;
+  /** Callbacks, chains, errbacks and chords of the messages that carry them. */
+  readonly workflow?: Workflow;
 }
 
 /** A task's hard and soft time limits in seconds; null: none. */
@@ -109,7 +113,8 @@ export async function executeTask(run: Run, host: ExecutionHost): Promise<Outcom
       return afterError(toError(abortReason(thrown, signal)), run, binding, hooks, host);
     }
     run.bodyEnded?.();
-    let result;
+    const workflow = host.workflow && hasWorkflow(envelope) ? host.workflow : undefined;
+    let result: JsonValue;
     try {
       result = toJson(value, report.maxResultBytes);
     } catch (error) {
@@ -119,14 +124,35 @@ export async function executeTask(run: Run, host: ExecutionHost): Promise<Outcom
           : new TypeError(
               `the return value of ${envelope.task} is not JSON-serializable: ${toError(error).message}`,
             );
-      await report.failure(failure);
-      await hooks.failed(failure);
-      return { kind: 'failure', error: failure };
+      return failed(run, failure, hooks, workflow);
+    }
+    try {
+      // As Celery: callbacks and the chain's next step are sent before SUCCESS is stored.
+      await workflow?.succeeded(envelope, result);
+    } catch (error) {
+      return failed(run, toError(error), hooks, workflow);
     }
     await report.success(result);
+    await workflow?.partEnded(envelope, States.SUCCESS, result);
     await hooks.succeeded(value);
     return { kind: 'success', value };
   });
+}
+
+/** FAILURE for good: stored, then the workflow (chain, errbacks, chord) and the hooks are told. */
+async function failed(
+  run: Run,
+  error: Error,
+  hooks: RunHooks,
+  workflow: Workflow | undefined,
+): Promise<Outcome> {
+  await run.report.failure(error);
+  if (workflow) {
+    await workflow.partEnded(run.envelope, States.FAILURE, serializeError(error));
+    await workflow.failed(run.envelope, error);
+  }
+  await hooks.failed(error);
+  return { kind: 'failure', error };
 }
 
 /** Binds the message's arguments to the body's parameters, validates them, and runs the body in the pool. */
@@ -146,23 +172,22 @@ async function runBody(
 /** A run that threw: ignored, rejected, retried (next attempt sent first) or failed for good. */
 async function afterError(
   error: Error,
-  { envelope, report, delivery }: Run,
+  run: Run,
   { options }: TaskBinding,
   hooks: RunHooks,
   host: ExecutionHost,
 ): Promise<Outcome> {
+  const { envelope, report, delivery } = run;
+  const workflow = host.workflow && hasWorkflow(envelope) ? host.workflow : undefined;
   if (error instanceof TerminatedError) {
     await report.revoked(error.message);
+    await workflow?.partEnded(envelope, States.REVOKED, serializeError(new TaskRevokedError(error.message)));
     return { kind: 'terminated', signum: error.signum };
   }
   if (error instanceof Ignore) return { kind: 'ignored' };
   if (error instanceof Reject) return { kind: 'rejected', reason: error.reason, requeue: error.requeue };
   const decision = decideRetry(error, options, envelope.retries);
-  if (!decision.retry) {
-    await report.failure(error);
-    await hooks.failed(error);
-    return { kind: 'failure', error };
-  }
+  if (!decision.retry) return failed(run, error, hooks, workflow);
   const next: TaskEnvelope = {
     ...envelope,
     retries: envelope.retries + 1,
