@@ -30,7 +30,7 @@ const config: Config = {
       testPathIgnorePatterns: ['/node_modules/', '/dist/', ...(brokerFaults ? [] : ['/test/broker-faults/'])],
       moduleNameMapper: {
         '^@queue/([^/]+)$': join(__dirname, 'packages/$1/src/index.ts'),
-        '^@queue/([^/]+)/(transport|testing)$': join(__dirname, 'packages/$1/src/$2/index.ts'),
+        '^@queue/([^/]+)/(transport|testing|metrics)$': join(__dirname, 'packages/$1/src/$2/index.ts'),
       },
       setupFiles: [join(__dirname, 'scripts/jest-setup.ts')],
       transform: {

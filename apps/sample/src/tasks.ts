@@ -59,7 +59,7 @@ export class Manual extends AppBaseTask<[number], number> {
     }
     const steps = 50;
     for (let i = 1; i <= steps; i++) {
-      await this.sleep(manualStepMs());
+      await this.sleepMs(manualStepMs());
       const percent = (i * 100) / steps;
       await this.updateState('PROGRESS', { percent });
       this.log.info(`${label}: step ${i}/${steps} (${percent}%)`);
@@ -87,7 +87,7 @@ export class ProgressTask extends AppBaseTask<[number, number?], number> {
   override softTimeLimit = 590;
   async run(steps: number, stepMs = 10) {
     for (let i = 1; i <= steps; i++) {
-      await this.sleep(stepMs);
+      await this.sleepMs(stepMs);
       await this.updateState('PROGRESS', { percent: (i * 100) / steps });
     }
     return steps;
@@ -95,6 +95,6 @@ export class ProgressTask extends AppBaseTask<[number, number?], number> {
 }
 
 export const sleep = app.task({ name: 'sample.sleep', bind: true }, async (self, seconds: number) => {
-  await (self as AppBaseTask<[], unknown>).sleep(seconds * 1000);
+  await (self as AppBaseTask<[], unknown>).sleepMs(seconds * 1000);
   return seconds;
 });

@@ -8,6 +8,19 @@ import { chromium, type BrowserContext } from 'playwright-core';
 import { app } from '../src/app';
 import { readConfig } from '../src/config';
 import { startSample, type RunningSample } from '../src/sample';
+import { RecordStore } from '../src/db/record-store';
+import { RecordService } from '../src/records';
+import { SampleFailure } from '../src/tasks';
+
+/** Reports 40 %, stays there long enough for the page to poll it, then fails. */
+const failsAt40 = app.task(
+  { name: 'test.browser.fails-at-40', bind: true },
+  async (self, _recordId: number): Promise<number> => {
+    await self.updateState('PROGRESS', { percent: 40 });
+    await new Promise((resolve) => setTimeout(resolve, 1200));
+    throw new SampleFailure('printer on fire');
+  },
+);
 
 /** Debian's chromium (scripts/services.sh installs it); playwright-core downloads no browser of its own. */
 const CHROMIUM = '/usr/bin/chromium';
@@ -80,6 +93,32 @@ it('creates a record and watches its progress bar reach 100% and SUCCESS', async
   await page.screenshot({ path: SCREENSHOT, fullPage: true });
   expect(existsSync(SCREENSHOT)).toBe(true);
 }, 60_000);
+
+it('shows a failed task’s error type, message and last progress', async () => {
+  const config = readConfig({});
+  const records = new RecordService(
+    sample!.db,
+    new RecordStore(sample!.db, config.recordsTable),
+    app,
+    failsAt40,
+  );
+  const page = await context!.newPage();
+  page.setDefaultTimeout(15_000);
+  await page.goto(sample!.url);
+  await records.createRecord('Doomed report');
+
+  const row = page.locator('#records tr', { hasText: 'Doomed report' });
+  await expectEventually(async () => (await row.locator('.state').textContent()) === 'FAILURE');
+  expect(await row.locator('.task-error').textContent()).toBe('SampleFailure: printer on fire (at 40%)');
+  expect(await row.locator('.percent').textContent()).toBe('40%');
+  expect(await row.locator('[role="progressbar"]').getAttribute('aria-valuenow')).toBe('40');
+  // A page opened after the failure shows the same: the server remembers the last progress.
+  const late = await context!.newPage();
+  await late.goto(sample!.url);
+  const lateRow = late.locator('#records tr', { hasText: 'Doomed report' });
+  await expectEventually(async () => (await lateRow.locator('.state').textContent()) === 'FAILURE');
+  expect(await lateRow.locator('.task-error').textContent()).toBe('SampleFailure: printer on fire (at 40%)');
+}, 30_000);
 
 it('shows the validation error of an over-long title', async () => {
   const page = await context!.newPage();

@@ -12,18 +12,24 @@ import {
   type ValidationError,
 } from 'class-validator';
 import { ConfigurationError } from '@queue/core/transport';
+/** A RabbitMQ queue type: `classic` (one node), or `quorum` (replicated across a cluster). */
 export type QueueType = 'classic' | 'quorum';
 /** Which broker a (re)connect tries first when several URLs are given. */
 export type FailoverStrategy = 'round-robin' | 'in-order';
 
 /** TLS settings for `amqps://`, passed to Node's `tls.connect`. */
 export interface AmqpTlsOptions {
+  /** Certificate authorities to trust (PEM), instead of Node's bundled ones. @default Node's trusted CAs */
   ca?: string | Buffer | Array<string | Buffer>;
+  /** Client certificate (PEM), for brokers that authenticate clients by certificate. @default none */
   cert?: string | Buffer;
+  /** The client certificate's private key (PEM). @default none */
   key?: string | Buffer;
+  /** Passphrase of `key`. @default none */
   passphrase?: string;
+  /** Server name for SNI and the certificate check. @default the URL's host name */
   servername?: string;
-  /** @default true */
+  /** Refuse a broker whose certificate does not verify against `ca`. @default true */
   rejectUnauthorized?: boolean;
 }
 
@@ -40,7 +46,7 @@ export interface AmqpTransportOptions {
    * dead-letter to `<queue>.dlq` (see `deliveryLimit`). @default 'classic'
    */
   queueType?: QueueType;
-  /** Per-queue override of `queueType`, e.g. `{ reports: 'quorum' }`. */
+  /** Per-queue override of `queueType`, e.g. `{ reports: 'quorum' }`. @default `{}` */
   queueTypes?: Record<string, QueueType>;
   /**
    * Quorum queues: deliveries of one message (crashes or requeues included) after which RabbitMQ
@@ -57,8 +63,12 @@ export interface AmqpTransportOptions {
    * `publishTimeoutMs`); beyond that a publish fails at once, so memory stays bounded. @default 1000
    */
   maxWaitingPublishes?: number;
+  /** TLS settings, used with `amqps://` URLs. @default `{}` (Node's defaults) */
   tls?: AmqpTlsOptions;
-  /** Shown as the connection's name in RabbitMQ's management UI and `rabbitmqctl list_connections`. */
+  /**
+   * Shown as the connection's name in RabbitMQ's management UI and `rabbitmqctl list_connections`.
+   * @default 'queue <pid>'
+   */
   connectionName?: string;
   /** AMQP heartbeat, seconds (0 disables). @default 60 */
   heartbeatSeconds?: number;
@@ -109,14 +119,22 @@ class AmqpOptionsSchema {
   @IsOptional() @IsInt() @Min(1) resultCacheSize?: number;
 }
 
+/**
+ * {@link AmqpTransportOptions} with every default filled in, as the transport uses them (`tls` is `{}`,
+ * `connectionName` and `delayedQueueType` stay undefined when not given).
+ */
 export type CompiledAmqpOptions = Required<
   Omit<AmqpTransportOptions, 'tls' | 'connectionName' | 'delayedQueueType'>
 > & {
+  /** See {@link AmqpTransportOptions.tls}. */
   tls: AmqpTlsOptions;
+  /** See {@link AmqpTransportOptions.connectionName}; undefined: `queue <pid>`. */
   connectionName: string | undefined;
+  /** See {@link AmqpTransportOptions.delayedQueueType}; undefined: `queueType`. */
   delayedQueueType: QueueType | undefined;
 };
 
+/** The default of every {@link AmqpTransportOptions} setting. */
 export const DEFAULT_AMQP_OPTIONS: CompiledAmqpOptions = Object.freeze({
   queueArguments: {},
   tls: {},

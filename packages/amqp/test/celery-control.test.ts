@@ -140,7 +140,7 @@ describe('remote control and events between our workers and Celery 5.2', () => {
     app.task({ name: 'it.add' }, (a: number, b: number) => a + b);
     // Waits on its AbortSignal, so a terminate ends it at once; acked early, as Celery's default is.
     app.task({ name: 'it.slow', bind: true, acksLate: false }, async (self: BoundTask, ms: number) => {
-      await self.sleep(ms);
+      await self.sleepMs(ms);
       return ms;
     });
     worker = app.worker({ hostname: OUR_HOST, queues: [ourQueue], concurrency: 4 });

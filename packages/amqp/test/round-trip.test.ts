@@ -91,9 +91,11 @@ describe('amqp:// + rpc:// round trips through RabbitMQ', () => {
 
   test('retries with backoff travel through the broker and end in SUCCESS', async () => {
     runs = 0;
-    const result = await app.sendTask('it.flaky');
+    // Listening before sending: the first RETRY may arrive before sendTask resolves.
+    const taskId = randomUUID();
     const states: string[] = [];
-    const stop = result.onState((change) => states.push(change.state));
+    const stop = app.asyncResult(taskId).onState((change) => states.push(change.state));
+    const result = await app.sendTask('it.flaky', [], {}, { taskId });
     const sent = Date.now();
     await expect(result.get({ timeout: 15 })).resolves.toBe(3);
     stop();

@@ -1,4 +1,5 @@
 import { InvalidArgumentError } from 'commander';
+import { parseLogFormat, parseLogLevel, type LogFormat, type LogLevel } from '@queue/core';
 
 /** commander argument parsers: a bad value becomes a one-line usage error naming the option. */
 export function positiveInt(value: string): number {
@@ -50,4 +51,29 @@ export function jsonObject(value: string): Record<string, unknown> {
     throw new InvalidArgumentError(`must be a JSON object, e.g. '{"a": 1}'`);
   }
   return parsed as Record<string, unknown>;
+}
+
+/** `-l`: Celery's level names in any case (`WARNING`, `warn`, `critical`, …). */
+export function logLevel(value: string): LogLevel {
+  try {
+    return parseLogLevel(value);
+  } catch (error) {
+    throw new InvalidArgumentError((error as Error).message);
+  }
+}
+
+/** `--log-format`: `text` or `json`. */
+export function logFormat(value: string): LogFormat {
+  try {
+    return parseLogFormat(value);
+  } catch (error) {
+    throw new InvalidArgumentError((error as Error).message);
+  }
+}
+
+/** A TCP port; 0 lets the system pick a free one. */
+export function portNumber(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new InvalidArgumentError('must be a port (0-65535)');
+  return n;
 }

@@ -5,11 +5,24 @@ import { runCall } from './commands/call';
 import { runWorker } from './commands/worker';
 import { INSPECT_METHODS, runInspect } from './commands/inspect';
 import { runStatus } from './commands/status';
+import { runResult } from './commands/result';
+import { runPurge } from './commands/purge';
 import { CONTROL_METHODS, runControl } from './commands/control';
 import { runEvents } from './commands/events';
 import { runBeat } from './commands/beat';
+import { runDashboard } from './commands/dashboard';
 import { CliUsageError } from './cli-error';
-import { commaList, jsonArray, jsonObject, nonNegativeNumber, positiveInt, positiveNumber } from './parse';
+import {
+  commaList,
+  jsonArray,
+  jsonObject,
+  logFormat,
+  logLevel,
+  nonNegativeNumber,
+  portNumber,
+  positiveInt,
+  positiveNumber,
+} from './parse';
 
 const VERSION = '0.1.0';
 
@@ -39,13 +52,9 @@ function buildProgram(setExitCode: (outcome: CliOutcome) => void): Command {
     .addOption(
       new Option('-P, --pool <kind>', 'execution pool').choices(['async', 'threads']).default('async'),
     )
-    .addOption(
-      new Option('-l, --loglevel <level>', 'log level')
-        .choices(['error', 'warn', 'info', 'debug'])
-        .default('info')
-        .env('LOG_LEVEL'),
-    )
-    .option('-n, --hostname <name>', 'worker name (name@host)')
+    .addOption(logLevelOption())
+    .addOption(logFormatOption())
+    .option('-n, --hostname <name>', 'worker name (name@host; %h host, %n host without domain, %d domain)')
     .option(
       '--shutdown-timeout <seconds>',
       'warm shutdown: how long running tasks may take to finish',
@@ -59,6 +68,16 @@ function buildProgram(setExitCode: (outcome: CliOutcome) => void): Command {
     .option('-E, --task-events', 'send task events (celery events, Flower, queue events)')
     .option('--without-heartbeat', 'send no worker events (online, heartbeat, offline)')
     .option('--without-mingle', 'do not ask the running workers for revoked ids at start')
+    .option(
+      '--metrics-port <port>',
+      'serve Prometheus metrics on http://<metrics-host>:<port>/metrics',
+      portNumber,
+    )
+    .option(
+      '--metrics-host <address>',
+      'address the metrics listen on (0.0.0.0: every interface)',
+      '127.0.0.1',
+    )
     .action(async (options) => {
       await runWorker(options);
       setExitCode('running');
@@ -93,12 +112,8 @@ function buildProgram(setExitCode: (outcome: CliOutcome) => void): Command {
       5,
     )
     .option('--lock-name <name>', 'the broker lock (default: <app name>.beat.lock)')
-    .addOption(
-      new Option('-l, --loglevel <level>', 'log level')
-        .choices(['error', 'warn', 'info', 'debug'])
-        .default('info')
-        .env('LOG_LEVEL'),
-    )
+    .addOption(logLevelOption())
+    .addOption(logFormatOption())
     .action(async (options) => {
       await runBeat(options);
       setExitCode('running');
@@ -113,8 +128,15 @@ function buildProgram(setExitCode: (outcome: CliOutcome) => void): Command {
     .option('--args <json>', 'positional arguments as a JSON array', jsonArray, [])
     .option('--kwargs <json>', 'keyword arguments as a JSON object', jsonObject, {})
     .option('--countdown <seconds>', 'run no sooner than this many seconds from now', nonNegativeNumber)
-    .option('-Q, --queue <name>', 'destination queue')
-    .option('--wait', 'wait for the result and print it as JSON', false)
+    .option(
+      '-Q, --queue <name>',
+      "destination queue (default: the task's queue in --app, else the App's default queue; without --app, 'celery')",
+    )
+    .option(
+      '--wait',
+      'follow its states on stderr (a progress bar on a terminal), then print the result as JSON',
+      false,
+    )
     .option('--timeout <seconds>', 'with --wait: give up after this long', nonNegativeNumber, 60)
     .action(async (task: string, options) => setExitCode(await runCall(task, options)));
 
@@ -126,6 +148,23 @@ function buildProgram(setExitCode: (outcome: CliOutcome) => void): Command {
   )
     .option('--timeout <seconds>', 'how long to collect worker answers', nonNegativeNumber, 1)
     .action(async (taskId: string, options) => setExitCode(await runStatus(taskId, options)));
+
+  withBrokerOptions(
+    program
+      .command('result')
+      .description('print a task’s stored state, result or error (redis:// or postgresql:// result backends)')
+      .argument('<task-id>', 'the task id printed by `queue call`'),
+  )
+    .option('--wait', 'follow its states until it is ready', false)
+    .option('--timeout <seconds>', 'with --wait: give up after this long', nonNegativeNumber, 60)
+    .action(async (taskId: string, options) => setExitCode(await runResult(taskId, options)));
+
+  withBrokerOptions(
+    program.command('purge').description('delete the messages waiting in queues (asks first unless -f)'),
+  )
+    .option('-Q, --queues <names>', 'comma-separated queues (default: the App’s defaultQueue)', commaList)
+    .option('-f, --force', 'do not ask for confirmation', false)
+    .action(async (options) => setExitCode(await runPurge(options)));
 
   withBrokerOptions(
     program
@@ -171,7 +210,79 @@ function buildProgram(setExitCode: (outcome: CliOutcome) => void): Command {
     .option('--limit <n>', 'stop after this many events', positiveInt)
     .action(async (options) => setExitCode(await runEvents(options)));
 
+  withBrokerOptions(
+    program
+      .command('dashboard')
+      .description(
+        'serve the live fleet page: workers, tasks, queues, throughput (as Flower; see @queue/dashboard)',
+      ),
+  )
+    .addOption(
+      new Option(
+        '--host <address>',
+        'address to listen on (0.0.0.0: every interface; set --token or --basic-auth)',
+      )
+        .default('127.0.0.1')
+        .env('QUEUE_DASHBOARD_HOST'),
+    )
+    .addOption(
+      new Option('--port <port>', 'port to listen on (0: any free one)')
+        .argParser(portNumber)
+        .default(5555)
+        .env('QUEUE_DASHBOARD_PORT'),
+    )
+    .option('--prefix <path>', 'serve under this path (e.g. /flower)')
+    .option(
+      '--max-tasks <n>',
+      'tasks kept in memory (the least recently updated go first)',
+      positiveInt,
+      10000,
+    )
+    .addOption(
+      new Option(
+        '--basic-auth <user:pass>',
+        'require HTTP basic auth (prefer the environment: argv is visible)',
+      ).env('QUEUE_DASHBOARD_BASIC_AUTH'),
+    )
+    .addOption(
+      new Option('--token <token>', 'require this bearer token (the page asks for it once)').env(
+        'QUEUE_DASHBOARD_TOKEN',
+      ),
+    )
+    .addOption(
+      new Option(
+        '--management-url <url>',
+        'RabbitMQ management API for queue depths and rates (http://guest:guest@127.0.0.1:15672)',
+      ).env('QUEUE_DASHBOARD_MANAGEMENT_URL'),
+    )
+    .option(
+      '-Q, --queues <names>',
+      'queues to show besides those the workers consume (comma-separated)',
+      commaList,
+    )
+    .option('--inspect-interval <seconds>', 'how often to ask the workers for stats', positiveNumber, 5)
+    .option('--enable-events', 'ask the workers to send task events (enable_events), as Flower does', false)
+    .action(async (options) => setExitCode(await runDashboard(options)));
+
   return program;
+}
+
+/** `-l`, spelled as Celery spells levels (any case; `warn` for `warning`, `critical` logs errors only). */
+function logLevelOption(): Option {
+  return new Option('-l, --loglevel <level>', 'log level: debug, info, warning, error, critical (any case)')
+    .argParser(logLevel)
+    .default('info')
+    .env('LOG_LEVEL');
+}
+
+/** `--log-format`: readable lines on a terminal, JSON otherwise, unless told. */
+function logFormatOption(): Option {
+  return new Option(
+    '--log-format <format>',
+    'text (one readable line per event) or json (default: text on a terminal, json otherwise)',
+  )
+    .argParser(logFormat)
+    .env('QUEUE_LOG_FORMAT');
 }
 
 /** `--app` or `--broker` (AMQP_URL): how one-shot commands reach the broker. */

@@ -37,9 +37,22 @@ describe('queue CLI on RabbitMQ', () => {
         AMQP_URL,
       },
     );
-    expect(result.stderr).toMatch(/sent cli\.add\[/);
+    expect(result.stderr).toContain(`] to queue '${queue}'`);
+    expect(result.stderr).not.toContain('no worker consumes');
     expect(result.code).toBe(0);
     expect(result.stdout.trim()).toBe('42');
+  });
+
+  test('`queue call` says which queue it sent to, and warns when nobody consumes it', async () => {
+    const lonely = `${queue}.lonely`;
+    try {
+      const result = await run(['call', 'cli.add', '--args', '[1, 2]', '-Q', lonely], { AMQP_URL });
+      expect(result.code).toBe(0);
+      expect(result.stderr).toContain(`to queue '${lonely}'`);
+      expect(result.stderr).toContain(`warning: no worker consumes queue '${lonely}' (1 message(s) waiting)`);
+    } finally {
+      await deleteQueues(lonely);
+    }
   });
 
   test('the worker keeps its heartbeat file fresh', () => {

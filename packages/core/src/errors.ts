@@ -5,6 +5,10 @@
 
 /** Base of every framework error; `code` is a stable, greppable identifier. */
 export class QueueError extends Error {
+  /**
+   * A stable identifier of the error's kind (`TASK_RETRY`, `RESULT_TIMEOUT`, …): match on it, not on the
+   * message.
+   */
   readonly code: string = 'QUEUE_ERROR';
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);
@@ -33,7 +37,9 @@ export class Retry extends QueueError {
 export class Reject extends QueueError {
   override readonly code = 'TASK_REJECT';
   constructor(
+    /** Why the message was refused (put on the dead letter). */
     readonly reason = 'rejected by task',
+    /** Put the message back on its queue instead of dead-lettering it. */
     readonly requeue = false,
   ) {
     super(reason);
@@ -53,7 +59,10 @@ export class Ignore extends QueueError {
 /** Raised into a run at its soft time limit (the reason of `this.signal`); a task may catch it and clean up. */
 export class SoftTimeLimitExceeded extends QueueError {
   override readonly code = 'SOFT_TIME_LIMIT_EXCEEDED';
-  constructor(readonly seconds: number) {
+  constructor(
+    /** The soft limit that was reached, in seconds. */
+    readonly seconds: number,
+  ) {
     super(`soft time limit (${seconds}s) exceeded`);
     this.name = 'SoftTimeLimitExceeded';
   }
@@ -62,7 +71,10 @@ export class SoftTimeLimitExceeded extends QueueError {
 /** The run passed its hard time limit and was given up as FAILURE. */
 export class TimeLimitExceeded extends QueueError {
   override readonly code = 'TIME_LIMIT_EXCEEDED';
-  constructor(readonly seconds: number) {
+  constructor(
+    /** The hard limit that was reached, in seconds. */
+    readonly seconds: number,
+  ) {
     super(`hard time limit (${seconds}s) exceeded`);
     this.name = 'TimeLimitExceeded';
   }
@@ -72,8 +84,11 @@ export class TimeLimitExceeded extends QueueError {
 export class MaxRetriesExceededError extends QueueError {
   override readonly code = 'MAX_RETRIES_EXCEEDED';
   constructor(
+    /** The task's registered name. */
     readonly taskName: string,
+    /** The id of the run that asked for one retry too many. */
     readonly taskId: string,
+    /** The limit in force (the task's `maxRetries`, or the one given to `retry()`). */
     readonly maxRetries: number,
     cause?: unknown,
   ) {
@@ -119,7 +134,10 @@ export class ChordNotSupportedError extends QueueError {
 /** No task of that name is registered (in this App, or on the worker that received it). */
 export class NotRegistered extends QueueError {
   override readonly code = 'TASK_NOT_REGISTERED';
-  constructor(readonly taskName: string) {
+  constructor(
+    /** The name nobody registered. */
+    readonly taskName: string,
+  ) {
     super(`Task of name '${taskName}' is not registered`);
     this.name = 'NotRegistered';
   }
@@ -142,8 +160,11 @@ export class ConfigurationError extends QueueError {
 export class InvalidRateLimitError extends ConfigurationError {
   override readonly code = 'INVALID_RATE_LIMIT';
   constructor(
+    /** The rate limit as given. */
     readonly value: unknown,
+    /** What is wrong: the unit, the amount, its range, or the value's type. */
     readonly problem: 'unit' | 'number' | 'range' | 'type',
+    /** The offending piece of `value` (the unit for `unit`, the amount for `number`). */
     readonly part: string,
     detail: string,
   ) {
@@ -158,7 +179,7 @@ export class InvalidRateLimitError extends ConfigurationError {
 export interface ValidationIssue {
   /** Dotted path of the property (e.g. `maxRetries`, `address.zip`). */
   readonly property: string;
-  /** class-validator constraint name → message. */
+  /** Constraint name (class-validator's, or a Standard Schema issue's `code`, else `invalid`) → message. */
   readonly constraints: Readonly<Record<string, string>>;
 }
 
@@ -171,7 +192,9 @@ export function describeIssues(issues: readonly ValidationIssue[]): string {
 export class InvalidTaskOptionsError extends ConfigurationError {
   override readonly code = 'INVALID_TASK_OPTIONS';
   constructor(
+    /** The task (its class or registered name) whose options are wrong. */
     readonly taskName: string,
+    /** Each option that failed, with the rules it broke. */
     readonly issues: readonly ValidationIssue[],
   ) {
     super(`Invalid options for task ${taskName}: ${describeIssues(issues)}`);
@@ -179,20 +202,59 @@ export class InvalidTaskOptionsError extends ConfigurationError {
   }
 }
 
-/** Two different tasks were given the same name. */
+/** Two different tasks were given the same name; the message names both (and where each was defined). */
 export class DuplicateTaskError extends QueueError {
   override readonly code = 'DUPLICATE_TASK';
-  constructor(readonly taskName: string) {
-    super(`A different task is already registered under the name '${taskName}'`);
+  constructor(
+    /** The name both tasks want. */
+    readonly taskName: string,
+    /** The task that has the name, e.g. `class SendEmail (src/mail.ts:12)`. */
+    readonly registered?: string,
+    /** The task refused, e.g. `function sendEmail (src/legacy.ts:40)`. */
+    readonly refused?: string,
+  ) {
+    super(
+      registered && refused
+        ? `Task name '${taskName}' is taken: ${registered} has it, so ${refused} cannot be registered under it (rename one of them)`
+        : `A different task is already registered under the name '${taskName}'`,
+    );
     this.name = 'DuplicateTaskError';
   }
 }
 
-/** The arguments of a run failed their class-validator rules; never retried. */
+/**
+ * `@ValidateArgs()` asks for payload validation but no parameter type is known to validate against
+ * (decorator metadata not emitted, the DTO imported with `import type`, or standard decorators, which emit
+ * none). Raised when the class is defined, so validation never switches itself off silently.
+ */
+export class PayloadTypesUnknownError extends ConfigurationError {
+  override readonly code = 'PAYLOAD_TYPES_UNKNOWN';
+  constructor(
+    /** The task class and its task name, e.g. `class Signup (src/tasks.ts:12), task 'users.signup'`. */
+    readonly task: string,
+    /** Why nothing is known: no `design:paramtypes`, none of them a DTO class, or standard decorators. */
+    readonly reason: 'no-metadata' | 'no-validated-type' | 'standard-decorators',
+    detail: string,
+  ) {
+    super(
+      `@ValidateArgs() on ${task} cannot validate anything: ${detail}. Enable emitDecoratorMetadata (with ` +
+        'experimentalDecorators), import the DTO as a value (not `import type`), or use `payload:` ' +
+        '(`@Task({ payload: Dto or a Standard Schema })`)',
+    );
+    this.name = 'PayloadTypesUnknownError';
+  }
+}
+
+/**
+ * The arguments of a run failed their payload schema (class-validator rules or a Standard Schema), before
+ * sending or in the worker; never retried.
+ */
 export class TaskValidationError extends QueueError {
   override readonly code = 'TASK_VALIDATION_FAILED';
   constructor(
+    /** The task whose arguments were refused. */
     readonly taskName: string,
+    /** Each argument property that failed, with the rules it broke. */
     readonly issues: readonly ValidationIssue[],
   ) {
     super(`Invalid arguments for task ${taskName}: ${describeIssues(issues)}`);
@@ -214,9 +276,11 @@ export class RemoteTaskError extends QueueError {
     readonly excModule: string | undefined,
     /** The worker-side traceback / stack text. */
     readonly traceback: string | undefined,
+    /** The id of the task that failed. */
     readonly taskId: string,
   ) {
-    super(`${excType}: ${excMessage}`);
+    // The message is the original one, as Celery's `str(exc)`; the type is in `excType` (and the name).
+    super(excMessage);
     this.name = 'RemoteTaskError';
   }
 }
@@ -225,7 +289,9 @@ export class RemoteTaskError extends QueueError {
 export class TimeoutError extends QueueError {
   override readonly code = 'RESULT_TIMEOUT';
   constructor(
+    /** The task whose result did not come. */
     readonly taskId: string,
+    /** How long was waited, in seconds (the `timeout` given to `get()`). */
     readonly timeoutSeconds: number,
   ) {
     super(`The operation timed out: no result for task ${taskId} within ${timeoutSeconds}s`);
@@ -237,6 +303,7 @@ export class TimeoutError extends QueueError {
 export class CorruptResultError extends QueueError {
   override readonly code = 'RESULT_CORRUPT';
   constructor(
+    /** The task whose stored result could not be read. */
     readonly taskId: string,
     detail: string,
   ) {
@@ -249,7 +316,9 @@ export class CorruptResultError extends QueueError {
 export class ResultTooLargeError extends QueueError {
   override readonly code = 'RESULT_TOO_LARGE';
   constructor(
+    /** The size of the result as JSON, in bytes. */
     readonly bytes: number,
+    /** The App's `maxResultBytes`. */
     readonly limit: number,
   ) {
     super(
@@ -265,6 +334,7 @@ export class ResultTooLargeError extends QueueError {
 export class MessageDecodeError extends QueueError {
   override readonly code = 'MESSAGE_DECODE_FAILED';
   constructor(
+    /** What is wrong with the message, as put on the dead letter. */
     readonly reason: MessageRejectReason,
     detail: string,
   ) {
@@ -339,7 +409,10 @@ export class InvalidScheduleError extends ConfigurationError {
 /** A publish made while holding a transport lock was refused because the lock is no longer held. */
 export class LockLostError extends TransportError {
   override readonly code = 'LOCK_LOST';
-  constructor(readonly lockName: string) {
+  constructor(
+    /** The name of the lock that was lost. */
+    readonly lockName: string,
+  ) {
     super(
       `the lock ${lockName} is no longer held (its connection dropped or it was released): not published`,
     );

@@ -23,11 +23,13 @@
  * console.log(await (await BuildReport.delay(7)).get({ timeout: 5 })); // report-7.pdf
  * await app.close();
  * ```
+ *
+ * @module \@queue/core
  */
 import 'reflect-metadata';
 
 export { App } from './app/app';
-export type { AppOptions } from './app/app-options';
+export type { AppOptions, CompiledAppOptions } from './app/app-options';
 export { currentApp } from './app/current-app';
 export {
   Control,
@@ -47,14 +49,29 @@ export {
   type RetryOptions,
   type TaskClass,
 } from './task/base-task';
-export { Task, ValidateArgs } from './task/decorator';
-export { sharedTask, type BoundTask, type BoundTaskOptions, type TaskFunction } from './task/function-task';
+export { Task, ValidateArgs, type TaskClassDecorator, type ValidateArgsDecorator } from './task/decorator';
+export type {
+  PayloadClass,
+  PayloadOption,
+  PayloadSchema,
+  StandardSchemaIssue,
+  StandardSchemaProps,
+  StandardSchemaResult,
+  StandardSchemaV1,
+} from './task/payload-schema';
+export {
+  sharedTask,
+  type BoundTask,
+  type BoundTaskOptions,
+  type TaskFunction,
+  type UnboundTaskOptions,
+} from './task/function-task';
 export type { CompiledTaskOptions, ErrorClass, TaskDefaults, TaskOptions } from './task/options';
 export type { ApplyOptions } from './task/apply-options';
 export type { DeliveryInfo, TaskRequest } from './task/request';
 export type { TaskHost } from './task/task-host';
 
-export { AsyncResult, type GetOptions, type StateChange } from './result/async-result';
+export { AsyncResult, type GetOptions, type StateChange, type TaskError } from './result/async-result';
 export { GroupResult, type GroupStateChange } from './result/group-result';
 
 export { Canvas } from './canvas/canvas';
@@ -67,6 +84,7 @@ export { chain, chord, group, type ResultsOf, type Step } from './canvas/workflo
 export type { CeleryEvent } from './protocol/celery-events';
 
 export { Worker, type WorkerEvents, type WorkerOptions } from './worker/worker';
+export type { ThreadAppModule } from './worker/pools/thread-protocol';
 export { parseRateLimit, type RateLimit } from './worker/run/rate-limit';
 
 export {
@@ -79,6 +97,13 @@ export {
 } from './protocol/message';
 
 export { configureLogging, getTaskLogger, type Logger, type LoggingOptions } from './logging/logger';
+export {
+  LOG_LEVEL_NAMES,
+  parseLogFormat,
+  parseLogLevel,
+  type LogFormat,
+  type LogLevel,
+} from './logging/levels';
 
 export {
   ChordError,
@@ -91,6 +116,7 @@ export {
   InvalidTaskOptionsError,
   MaxRetriesExceededError,
   NotRegistered,
+  PayloadTypesUnknownError,
   QueueError,
   Reject,
   RemoteTaskError,

@@ -69,7 +69,7 @@ const seenRequests: Array<{ label: string; request: TaskRequest }> = [];
 @Task({ name: 'context.concurrent' })
 class Concurrent extends BaseTask<[string, number], string> {
   async run(label: string, waitMs: number) {
-    await this.sleep(waitMs);
+    await this.sleepMs(waitMs);
     seenRequests.push({ label, request: this.request });
     return this.request.args[0] as string;
   }

@@ -16,7 +16,7 @@ class Echo extends BaseTask<[string], string> {
 @Task({ name: 'mem.early', acksLate: false })
 class AcksEarly extends BaseTask<[], string> {
   async run() {
-    await this.sleep(50);
+    await this.sleepMs(50);
     return 'done';
   }
 }
@@ -24,7 +24,7 @@ class AcksEarly extends BaseTask<[], string> {
 @Task({ name: 'mem.late' })
 class AcksLate extends BaseTask<[], string> {
   async run() {
-    await this.sleep(50);
+    await this.sleepMs(50);
     return 'done';
   }
 }

@@ -126,7 +126,7 @@ class ClassWaits extends BaseTask<[], string> {
   async run(): Promise<string> {
     ran.push(this.request.id);
     try {
-      await this.sleep(3_000);
+      await this.sleepMs(3_000);
       return 'slept';
     } catch (error) {
       aborts.set(this.request.id, error);
@@ -570,7 +570,7 @@ describe('revoke', () => {
         workerApp.task(
           { name: 'rc.trackedSleeps', trackStarted: true, bind: true },
           async (self: BoundTask) => {
-            await self.sleep(1_000); // rejects at once: the signal is already aborted when the body starts
+            await self.sleepMs(1_000); // rejects at once: the signal is already aborted when the body starts
             return 'slept';
           },
         );
@@ -601,7 +601,7 @@ describe('control commands', () => {
   it('time_limit sets a hard limit the next run obeys; unknown task → {error: "unknown task"}', async () => {
     const { workerApp, client } = pair();
     workerApp.task({ name: 'rc.slow', bind: true }, async (self: BoundTask) => {
-      await self.sleep(2_000);
+      await self.sleepMs(2_000);
       return 'slow';
     });
     await workerApp.worker({ hostname: 'w1@limits' }).start();

@@ -55,7 +55,7 @@ class Fails extends BaseTask<[string], never> {
 @Task({ name: 'states.slow' })
 class Slow extends BaseTask<[], string> {
   async run() {
-    await this.sleep(200);
+    await this.sleepMs(200);
     return 'slow';
   }
 }

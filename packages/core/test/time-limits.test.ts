@@ -8,7 +8,7 @@ const observed: { aborted?: boolean; reason?: unknown; cleanedUp?: boolean } = {
 class CatchesSoftLimit extends BaseTask<[], string> {
   async run() {
     try {
-      await this.sleep(5_000);
+      await this.sleepMs(5_000);
       return 'finished';
     } catch (error) {
       observed.aborted = this.signal.aborted;
@@ -22,7 +22,7 @@ class CatchesSoftLimit extends BaseTask<[], string> {
 @Task({ name: 'limits.softUncaught', softTimeLimit: 0.05, timeLimit: 5 })
 class IgnoresSoftLimit extends BaseTask<[], string> {
   async run() {
-    await this.sleep(5_000);
+    await this.sleepMs(5_000);
     return 'finished';
   }
 }

@@ -1,3 +1,20 @@
+/**
+ * `@queue/postgres`: the `postgresql://` result backend (also `postgres://`, and `db+postgresql://` as in
+ * Celery's configuration): results any process can read, `LISTEN`/`NOTIFY` streaming, expiry, chords joined
+ * across processes. `@queue/core` loads it by itself for these URLs, when it is installed. Its settings live
+ * in the URL ({@link parsePostgresUrl}); {@link migrate} creates the tables ahead of time.
+ *
+ * @example
+ * ```ts
+ * const app = new App({
+ *   name: 'billing',
+ *   broker: 'amqp://localhost',
+ *   resultBackend: 'postgresql://app:secret@db.internal:5432/billing?poolSize=8',
+ * });
+ * ```
+ *
+ * @module \@queue/postgres
+ */
 import { registerResultBackend } from '@queue/core/transport';
 import { PostgresResultBackend } from './postgres-result-backend';
 import { POSTGRES_SCHEMES } from './settings';

@@ -15,6 +15,10 @@ import { NotificationListener } from './notification-listener';
 import { ResultStore, type StoredDocument } from './result-store';
 import { parsePostgresUrl, type PostgresSettings, type TableNames } from './settings';
 
+/**
+ * Options of `new PostgresResultBackend(url, {...})` (an App passes its `resultExpires` and
+ * `resultCacheSize`).
+ */
 export interface PostgresBackendOptions {
   /** Seconds a stored state lives (the App's `resultExpires`); null: until forgotten. @default 86400 */
   resultExpires?: number | null;
@@ -41,6 +45,7 @@ const MAX_REREADS = 1_000;
  * NOTIFY in the statement that stores it; followers LISTEN on one connection per backend and read the row.
  */
 export class PostgresResultBackend implements ResultBackend {
+  /** The backend's settings, read from its URL. */
   readonly settings: PostgresSettings;
   /** Chords joined in the tables, atomically across processes (a size per chord, a row per ended header task). */
   readonly chords: PostgresChordStore;
@@ -80,6 +85,7 @@ export class PostgresResultBackend implements ResultBackend {
     );
   }
 
+  /** The tables (and NOTIFY channel) this backend uses. */
   get tables(): TableNames {
     return this.settings.tables;
   }

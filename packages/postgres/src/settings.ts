@@ -23,18 +23,29 @@ export interface PostgresSettings {
   readonly displayUrl: string;
   /** The password given in the URL (kept out of every message), or ''. */
   readonly password: string;
+  /** The tables, named with `?tablePrefix=` (lower case letters, digits and `_`). @default prefix 'queue_' */
   readonly tables: TableNames;
-  /** Connections for commands (LISTEN takes one more). */
+  /** Connections for commands (LISTEN takes one more): `?poolSize=`, 1–100. @default 4 */
   readonly poolSize: number;
-  /** How long opening a connection may take (TCP, TLS, login). */
+  /**
+   * How long opening a connection may take (TCP, TLS, login): `?connectTimeoutMs=`, or libpq's
+   * `?connect_timeout=` in seconds. @default 10000
+   */
   readonly connectTimeoutMs: number;
-  /** How long one command may take before it fails (client side; the connection is then dropped). */
+  /**
+   * How long one command may take before it fails (client side; the connection is then dropped):
+   * `?queryTimeoutMs=`. @default 30000
+   */
   readonly queryTimeoutMs: number;
 }
 
+/** The table prefix unless the URL sets `?tablePrefix=`. */
 export const DEFAULT_TABLE_PREFIX = 'queue_';
+/** The pool size unless the URL sets `?poolSize=`. */
 export const DEFAULT_POOL_SIZE = 4;
+/** The connect timeout unless the URL sets `?connectTimeoutMs=` (or `?connect_timeout=`). */
 export const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
+/** The query timeout unless the URL sets `?queryTimeoutMs=`. */
 export const DEFAULT_QUERY_TIMEOUT_MS = 30_000;
 
 /** Lower case (quoted and unquoted names agree), short enough for the longest derived name (63 bytes). */
@@ -43,6 +54,10 @@ const TABLE_PREFIX = /^[a-z_][a-z0-9_]{0,37}$/;
 /** Query parameters read here and not passed on to `pg`. */
 const OWN_PARAMETERS = ['tablePrefix', 'poolSize', 'connectTimeoutMs', 'queryTimeoutMs'] as const;
 
+/**
+ * The tables of a backend whose tables start with `prefix`.
+ * @throws ConfigurationError when `prefix` is not 1–38 characters of a-z, 0-9 and _ (not starting with a digit).
+ */
 export function tableNames(prefix: string = DEFAULT_TABLE_PREFIX): TableNames {
   if (!TABLE_PREFIX.test(prefix)) {
     throw new ConfigurationError(

@@ -4,7 +4,14 @@ export function taskKey(taskId: string): string {
 }
 
 /** Celery's keys of a chord being joined: finished parts (sorted set), size, and size adjustment. */
-export function chordKeys(groupId: string): { join: string; size: string; total: string } {
+export function chordKeys(groupId: string): {
+  /** The sorted set of finished header parts (`celery-taskset-meta-<group>.j`). */
+  join: string;
+  /** The header's size (`….s`). */
+  size: string;
+  /** The adjustment of the size (`….t`). */
+  total: string;
+} {
   const base = `celery-taskset-meta-${groupId}`;
   return { join: `${base}.j`, size: `${base}.s`, total: `${base}.t` };
 }

@@ -40,6 +40,7 @@ function numberOption(options: Readonly<Record<string, unknown>>, name: string, 
  * (opened when something is first followed).
  */
 export class RedisResultBackend implements ResultBackend {
+  /** The backend's settings, read from its URL. */
   readonly address: RedisAddress;
   /** Chords joined as Celery's Redis backend joins them (Python and TypeScript header tasks together). */
   readonly chords: RedisChordStore;

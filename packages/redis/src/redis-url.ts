@@ -4,7 +4,9 @@ import { ConfigurationError } from '@queue/core/transport';
 export interface RedisAddress {
   /** What ioredis connects to (it reads host, port, password, db and TLS from the URL). */
   readonly url: string;
+  /** The URL with its password masked, for messages and logs. */
   readonly displayUrl: string;
+  /** TLS is used (`rediss://`). */
   readonly tls: boolean;
   /** `?timeoutMs=`: connect and command timeout. @default 10000 */
   readonly timeoutMs: number;

@@ -35,6 +35,9 @@ export const PAGE = `<!doctype html>
   .fill { height: 100%; width: 0; background: #2f6fde; transition: width .25s linear; }
   .bar[aria-valuenow="100"] .fill { background: #2e9b51; }
   .percent { width: 3rem; text-align: right; font-variant-numeric: tabular-nums; }
+  .bar[data-failed] .fill { background: #c4453b; }
+  .task-error { margin-top: .2rem; color: #9b1c13; font-size: .85em; overflow-wrap: anywhere; }
+  .task-error:empty { display: none; }
   #empty { color: #667; }
 </style>
 </head>
@@ -65,6 +68,7 @@ export const PAGE = `<!doctype html>
   const statusBox = document.getElementById('status');
   const empty = document.getElementById('empty');
   const READY = new Set(['SUCCESS', 'FAILURE', 'REVOKED']);
+  const ERRORED = new Set(['FAILURE', 'REVOKED', 'RETRY']);
   const rows = new Map();
   let timer;
 
@@ -97,7 +101,9 @@ export const PAGE = `<!doctype html>
     fill.className = 'fill';
     const percent = progress.appendChild(document.createElement('span'));
     percent.className = 'percent';
-    row = { tr, state, bar, fill, percent };
+    const failure = progress.parentNode.appendChild(document.createElement('div'));
+    failure.className = 'task-error';
+    row = { tr, state, bar, fill, percent, failure, lastPct: 0 };
     rows.set(record.id, row);
     return row;
   }
@@ -105,10 +111,20 @@ export const PAGE = `<!doctype html>
   function render(records) {
     records.forEach((record) => {
       const row = rowFor(record);
-      const pct = Math.round(record.task.percent);
-      row.state.textContent = record.task.state;
-      row.state.dataset.state = record.task.state;
-      row.state.title = record.task.state === 'FAILURE' && record.task.info ? String(record.task.info.excMessage) : '';
+      const task = record.task;
+      const failed = ERRORED.has(task.state) && task.info && typeof task.info === 'object' && 'excType' in task.info;
+      // A failure's state carries only the error: keep the last progress shown (the server's, else ours).
+      const pct = failed ? Math.max(Math.round(task.percent), row.lastPct) : Math.round(task.percent);
+      if (!failed) row.lastPct = pct;
+      row.state.textContent = task.state;
+      row.state.dataset.state = task.state;
+      row.failure.textContent = failed
+        ? (task.state === 'RETRY' ? 'retrying after ' : '') + task.info.excType + ': ' + task.info.excMessage +
+          ' (at ' + pct + '%)'
+        : '';
+      row.state.title = row.failure.textContent;
+      if (failed) row.bar.dataset.failed = '';
+      else delete row.bar.dataset.failed;
       row.bar.setAttribute('aria-valuenow', String(pct));
       row.fill.style.width = pct + '%';
       row.percent.textContent = pct + '%';

@@ -53,6 +53,8 @@ export class AmqpConnection {
   /** Incremented on every (re)connect; caches of declared topology are per generation. */
   generation = 0;
   private readonly generationListeners = new Set<() => void>();
+  /** Told after a lost connection is back (not on the first connect). */
+  private readonly restoredListeners = new Set<() => void>();
   /** Every broker URL, masked, `;`-separated. */
   readonly displayUrl: string;
 
@@ -154,6 +156,25 @@ export class AmqpConnection {
   /** Calls `listener` after every reconnect (declared-topology caches reset there). */
   onReconnect(listener: () => void): void {
     this.generationListeners.add(listener);
+  }
+
+  /** A listener that throws must neither stop the others nor count as a failed reconnect. */
+  private tellRestored(): void {
+    for (const listener of this.restoredListeners) {
+      try {
+        listener();
+      } catch (error) {
+        this.logger.warn(`a reconnect listener failed: ${(error as Error).message}`);
+      }
+    }
+  }
+
+  /** Calls `listener` each time a lost connection is restored; returns the function that removes it. */
+  onRestored(listener: () => void): () => void {
+    this.restoredListeners.add(listener);
+    return () => {
+      this.restoredListeners.delete(listener);
+    };
   }
 
   async close(): Promise<void> {
@@ -304,6 +325,7 @@ export class AmqpConnection {
         this.logger.info(
           `AMQP connection to ${address.displayUrl} restored after ${Date.now() - started} ms (${attempt + 1} attempts)`,
         );
+        this.tellRestored();
         return;
       } catch (error) {
         if ((this.state as State) !== 'reconnecting') return;

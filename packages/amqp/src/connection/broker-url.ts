@@ -4,6 +4,7 @@ import type { AmqpTlsOptions } from '../options';
 
 /** What amqplib needs to open a connection, read from a Celery-style broker URL. */
 export interface BrokerAddress {
+  /** amqplib's connect options: protocol, host, port, credentials, vhost, heartbeat. */
   connect: Options.Connect;
   /** Passed to `net.connect`/`tls.connect`. */
   socket: Record<string, unknown>;
@@ -11,7 +12,15 @@ export interface BrokerAddress {
   displayUrl: string;
 }
 
-type AddressOptions = { heartbeatSeconds: number; tls: AmqpTlsOptions; connectionName?: string | undefined };
+/** The transport settings a broker address is built with (see {@link AmqpTransportOptions}). */
+export type AddressOptions = {
+  /** AMQP heartbeat, seconds (0 disables). */
+  heartbeatSeconds: number;
+  /** TLS settings, used for `amqps://`. */
+  tls: AmqpTlsOptions;
+  /** The connection's name in RabbitMQ's management UI. @default 'queue <pid>' */
+  connectionName?: string | undefined;
+};
 
 /**
  * Several brokers for failover, `;`-separated as Celery accepts them

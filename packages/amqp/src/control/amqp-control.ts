@@ -10,6 +10,7 @@ import {
   type ControlReply,
   type JsonValue,
   type Logger,
+  type QueueStats,
 } from '@queue/core/transport';
 import type { AmqpConnection } from '../connection/amqp-connection';
 import { amqpReplyCode, NOT_FOUND } from '../errors';
@@ -31,6 +32,15 @@ function isObject(value: JsonValue | undefined): value is JsonObject {
 
 function json(value: JsonValue): Buffer {
   return Buffer.from(JSON.stringify(value));
+}
+
+/**
+ * A Lamport clock as a header value that py-amqp reads as amqplib meant it: left to itself, amqplib tags
+ * 128–32767 as a signed short ('s'), which py-amqp reads as a short *string*; the rest of the table is then
+ * misread and a Celery worker stops with a UnicodeDecodeError. A 64-bit integer ('l') reads alike on both.
+ */
+function clockHeader(value: number): { '!': 'long'; value: number } {
+  return { '!': 'long', value };
 }
 
 function headerClock(message: ConsumeMessage): number {
@@ -144,9 +154,14 @@ export class AmqpControl implements ControlChannel {
   }
 
   async queueDepth(queue: string): Promise<number | undefined> {
+    return (await this.queueStats(queue))?.messages;
+  }
+
+  async queueStats(queue: string): Promise<QueueStats | undefined> {
     return this.withChannel(async (channel) => {
       try {
-        return (await channel.checkQueue(queue)).messageCount;
+        const { messageCount, consumerCount } = await channel.checkQueue(queue);
+        return { messages: messageCount, consumers: consumerCount };
       } catch (error) {
         if (amqpReplyCode(error) === NOT_FOUND || /NOT_FOUND/.test(String(error))) return undefined;
         throw error;
@@ -160,7 +175,7 @@ export class AmqpControl implements ControlChannel {
       contentEncoding: 'utf-8',
       deliveryMode: 2,
       priority: 0,
-      headers: { clock: clock.forward(), expires: (Date.now() + timeoutMs) / 1000 },
+      headers: { clock: clockHeader(clock.forward()), expires: (Date.now() + timeoutMs) / 1000 },
     });
   }
 
@@ -259,7 +274,7 @@ export class AmqpControl implements ControlChannel {
         contentEncoding: 'utf-8',
         deliveryMode: 1,
         priority: 0,
-        headers: { ticket, clock: clock.forward() },
+        headers: { ticket, clock: clockHeader(clock.forward()) },
       });
     } catch (error) {
       // the channel closed meanwhile: the client gets no answer from us

@@ -9,12 +9,15 @@ import type { Channel } from 'amqplib';
  * `celery_delayed_delivery`, where each target queue is bound with 28 wildcards + its own name.
  */
 export const DELAY_LEVELS = 28;
+/** The longest broker-side delay, in seconds (about 8.5 years); longer ones are capped to it. */
 export const MAX_DELAY_SECONDS = 2 ** DELAY_LEVELS - 1;
+/** The topic exchange where delayed messages arrive at the end of their delay, bound to each target queue. */
 export const DELIVERY_EXCHANGE = 'celery_delayed_delivery';
 export const TOP_LEVEL_EXCHANGE = levelName(DELAY_LEVELS - 1);
 
 const BITS_PREFIX = new RegExp(`^(?:[01]\\.){${DELAY_LEVELS}}`);
 
+/** The name of delay level `level` (0–27): its exchange and its queue, `celery_delayed_<level>`. */
 export function levelName(level: number): string {
   return `celery_delayed_${level}`;
 }

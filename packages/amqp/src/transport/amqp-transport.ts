@@ -14,7 +14,7 @@ import {
   type WireMessage,
 } from '@queue/core/transport';
 import { AmqpConnection } from '../connection/amqp-connection';
-import { BrokerUnavailableError, PublishTimeoutError } from '../errors';
+import { amqpReplyCode, BrokerUnavailableError, NOT_FOUND, PublishTimeoutError } from '../errors';
 import { AmqpControl } from '../control/amqp-control';
 import { AmqpEvents } from '../events/amqp-events';
 import { AmqpLocks } from '../locks/amqp-locks';
@@ -27,9 +27,13 @@ import { AckBatcher } from './ack-batcher';
 import { ConfirmDeadlines } from './confirm-deadlines';
 import { AmqpDelivery, type DeadLetterer } from './amqp-delivery';
 
-/** Headers put on a dead-lettered copy, next to the original ones. */
+/**
+ * Header of a dead-lettered copy (next to the original headers): the stable reason code it was refused with.
+ */
 export const REJECT_REASON_HEADER = 'x-queue-reject-reason';
+/** Header of a dead-lettered copy: the readable detail of why it was refused. */
 export const REJECT_DETAIL_HEADER = 'x-queue-reject-detail';
+/** Header of a dead-lettered copy: the queue the message was consumed from. */
 export const ORIGINAL_QUEUE_HEADER = 'x-queue-original-queue';
 
 /** A nacked publish goes out again on a fresh channel, at most once a second (see ManagedChannel.retire). */
@@ -84,8 +88,11 @@ function checkFence(fence: TransportLock): void {
  */
 export class AmqpTransport implements Transport {
   readonly displayUrl: string;
+  /** The `transportOptions` in effect, defaults filled in. */
   readonly options: CompiledAmqpOptions;
+  /** The connection to the broker (failover between URLs, reconnects by itself). */
   readonly connection: AmqpConnection;
+  /** Declares the queues, exchanges and bindings in use, once per connection. */
   readonly topology: Topology;
   /** Remote control of running workers (`queue inspect`, `queue status`). */
   readonly control: AmqpControl;
@@ -121,8 +128,16 @@ export class AmqpTransport implements Transport {
     this.locks = new AmqpLocks(this.connection, this.options.connectTimeoutMs, this.logger);
   }
 
+  /**
+   * Connects once, trying each broker URL in turn until `connectTimeoutMs`; later calls share the first
+   * attempt. After that, the connection restores itself when lost.
+   */
   connect(): Promise<void> {
     return this.connection.connect();
+  }
+
+  onReconnect(listener: () => void): () => void {
+    return this.connection.onRestored(listener);
   }
 
   async publish(message: WireMessage, { queue, delayMs = 0 }: PublishOptions): Promise<void> {
@@ -267,6 +282,21 @@ export class AmqpTransport implements Transport {
         await managed.peek()?.prefetch(next);
       },
     };
+  }
+
+  /** `queue.purge` on a short-lived channel of its own (a missing queue closes it: undefined, not an error). */
+  async purge(queue: string): Promise<number | undefined> {
+    const model = await this.connection.whenOpen(Date.now() + this.options.connectTimeoutMs);
+    const channel = await model.createChannel();
+    channel.on('error', () => undefined);
+    try {
+      return (await channel.purgeQueue(queue)).messageCount;
+    } catch (error) {
+      if (amqpReplyCode(error) === NOT_FOUND || /NOT_FOUND/.test(String(error))) return undefined;
+      throw new TransportError(`purging ${queue} failed: ${(error as Error).message}`, { cause: error });
+    } finally {
+      await channel.close().catch(() => undefined);
+    }
   }
 
   /** Acks of finished runs go out first; unacked deliveries return to their queues when the channels close. */

@@ -1,4 +1,11 @@
-import { App, Beat, configureLogging, DEFAULT_SCHEDULE_FILE, type BeatScheduleEntry } from '@queue/core';
+import {
+  App,
+  Beat,
+  configureLogging,
+  DEFAULT_SCHEDULE_FILE,
+  type BeatScheduleEntry,
+  type LogFormat,
+} from '@queue/core';
 import { loadApp } from '../load-app';
 import { handleShutdownSignals } from '../shutdown';
 
@@ -10,6 +17,7 @@ export interface BeatCommandOptions {
   lockRetry?: number;
   lockName?: string;
   loglevel: string;
+  logFormat?: LogFormat;
 }
 
 /**
@@ -63,7 +71,7 @@ function banner(app: App, beat: Beat): string {
  * SIGTERM/SIGINT (then save the state, free the lock, exit 0).
  */
 export async function runBeat(options: BeatCommandOptions): Promise<void> {
-  configureLogging({ level: options.loglevel });
+  configureLogging({ level: options.loglevel, format: options.logFormat });
   const loaded = loadApp(options.app);
   const app = senderApp(loaded, options.broker);
   const beat = new Beat(app, {

@@ -1,9 +1,9 @@
 import { writeFileSync } from 'node:fs';
-import { hostname } from 'node:os';
-import { configureLogging, type App, type Worker } from '@queue/core';
+import { configureLogging, type App, type LogFormat, type Worker } from '@queue/core';
 import { CliUsageError } from '../cli-error';
 import { loadAppModule } from '../load-app';
 import { handleShutdownSignals } from '../shutdown';
+import { serveWorkerMetrics } from '../worker-metrics';
 
 export interface WorkerCommandOptions {
   app: string;
@@ -12,12 +12,16 @@ export interface WorkerCommandOptions {
   prefetchMultiplier: number;
   pool: string;
   loglevel: string;
+  logFormat?: LogFormat;
   hostname?: string;
   shutdownTimeout: number;
   heartbeatFile?: string;
   taskEvents?: boolean;
   withoutHeartbeat?: boolean;
   withoutMingle?: boolean;
+  /** Serve Prometheus metrics on this port (0: any free one); off when unset. */
+  metricsPort?: number;
+  metricsHost?: string;
 }
 
 const POOLS = ['async', 'threads'] as const;
@@ -44,7 +48,7 @@ export async function runWorker(options: WorkerCommandOptions): Promise<void> {
   if (!(POOLS as readonly string[]).includes(options.pool)) {
     throw new CliUsageError(`--pool: '${options.pool}' is not available (choose: ${POOLS.join(', ')})`);
   }
-  configureLogging({ level: options.loglevel });
+  configureLogging({ level: options.loglevel, format: options.logFormat });
   const loaded = loadAppModule(options.app);
   const app = loaded.app;
   const worker = app.worker({
@@ -53,11 +57,16 @@ export async function runWorker(options: WorkerCommandOptions): Promise<void> {
     queues: options.queues,
     concurrency: options.concurrency,
     prefetchMultiplier: options.prefetchMultiplier,
-    hostname: options.hostname ?? `queue@${hostname()}`,
+    hostname: options.hostname, // the worker expands %h, %n, %d (default queue@%h)
     sendTaskEvents: options.taskEvents || undefined,
     heartbeatIntervalMs: options.withoutHeartbeat ? 0 : undefined,
     mingle: !options.withoutMingle,
   });
+  // Listening before consuming: a port in use fails the start, not a worker that already took messages.
+  const metrics =
+    options.metricsPort === undefined
+      ? undefined
+      : await serveWorkerMetrics(worker, options.metricsPort, options.metricsHost ?? '127.0.0.1');
   // Signals are handled before the worker starts: a SIGTERM during start-up is a warm shutdown too.
   let started: Promise<void> = Promise.resolve();
   const shutDown = handleShutdownSignals({
@@ -68,6 +77,7 @@ export async function runWorker(options: WorkerCommandOptions): Promise<void> {
       );
       await worker.stop({ timeoutMs: options.shutdownTimeout * 1000 });
       await app.close({ timeoutMs: 0 });
+      await metrics?.close();
     },
     cold: async () => {
       process.stdout.write('worker: cold shutdown (unfinished tasks go back to the queue)\n');
@@ -78,6 +88,7 @@ export async function runWorker(options: WorkerCommandOptions): Promise<void> {
   started = worker.start();
   await started;
   process.stdout.write(banner(app, worker, options.pool));
+  if (metrics) process.stdout.write(`metrics: ${metrics.url}\n`);
   process.stdout.write(`${worker.hostname} ready.\n`);
   if (options.heartbeatFile) beatInto(options.heartbeatFile, worker);
 }

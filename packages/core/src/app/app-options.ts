@@ -25,7 +25,10 @@ export interface AppOptions {
   resultBackend?: string;
   /** Queue for tasks that name none. @default 'celery' (Celery's default, so both can share it) */
   defaultQueue?: string;
-  /** Option defaults for every task of this App (overridden by class fields and decorator options). */
+  /**
+   * Option defaults for every task of this App (overridden by class fields and decorator options). @default
+   * `{}`
+   */
   taskDefaults?: TaskDefaults;
   /** Run tasks at once, in-process, when they are sent (Celery's `task_always_eager`); for tests. @default false */
   taskAlwaysEager?: boolean;
@@ -63,18 +66,25 @@ export interface AppOptions {
    * (Celery's `CELERY_WORKER_REVOKE_EXPIRES`). @default 10800 (3 hours)
    */
   workerRevokeExpires?: number;
-  /** Settings passed to the transport and result backend (see `@queue/amqp`). */
+  /** Settings passed to the transport and result backend (see `@queue/amqp`). @default `{}` */
   transportOptions?: Record<string, unknown>;
   /** Make this App the current one (used by class tasks and shared tasks). @default true */
   setAsCurrent?: boolean;
   /**
    * Periodic tasks sent by `queue beat` (Celery's `beat_schedule`): entry name → `{ task, schedule, args?,
    * kwargs?, options? }`, where `schedule` is seconds, `every(seconds)` or `crontab(...)`.
-   * @default {}
+   * @default `{}`
    */
   beatSchedule?: Record<string, BeatScheduleEntry>;
   /** IANA timezone that crontab schedules are read in (Celery's `timezone`). @default 'UTC' */
   timezone?: string;
+  /**
+   * OpenTelemetry spans for sending (`apply_async/<task>`, PRODUCER) and running (`run/<task>`, CONSUMER)
+   * tasks, with the trace context carried in the message headers (`traceparent`), as Celery's Python
+   * instrumentation does. Needs `@opentelemetry/api` installed; spans are recorded once the application
+   * registers an SDK (tracer provider, propagator and context manager). @default false
+   */
+  tracing?: boolean;
 }
 
 class AppOptionsSchema {
@@ -97,28 +107,51 @@ class AppOptionsSchema {
   @IsOptional() @IsBoolean() setAsCurrent?: boolean;
   @IsOptional() @IsObject() beatSchedule?: Record<string, BeatScheduleEntry>;
   @IsOptional() @IsString() timezone?: string;
+  @IsOptional() @IsBoolean() tracing?: boolean;
 }
 
+/** An App's options with every default filled in and checked (`app.conf`). */
 export interface CompiledAppOptions {
+  /** See {@link AppOptions.name}. */
   readonly name: string;
+  /** See {@link AppOptions.broker}. */
   readonly broker: string;
+  /** The result backend URL in use (see {@link AppOptions.resultBackend} for how it is chosen). */
   readonly resultBackend: string;
+  /** See {@link AppOptions.defaultQueue}. */
   readonly defaultQueue: string;
+  /** See {@link AppOptions.taskDefaults}; `{}` when none were given. */
   readonly taskDefaults: TaskDefaults;
+  /** See {@link AppOptions.taskAlwaysEager}. */
   readonly taskAlwaysEager: boolean;
+  /** See {@link AppOptions.taskEagerPropagates}. */
   readonly taskEagerPropagates: boolean;
+  /** See {@link AppOptions.maxMessageBytes}. */
   readonly maxMessageBytes: number;
+  /** See {@link AppOptions.maxResultBytes}. */
   readonly maxResultBytes: number;
+  /** See {@link AppOptions.resultExpires}. */
   readonly resultExpires: number | null;
+  /** See {@link AppOptions.workerSendTaskEvents}. */
   readonly workerSendTaskEvents: boolean;
+  /** See {@link AppOptions.taskSendSentEvent}. */
   readonly taskSendSentEvent: boolean;
+  /** See {@link AppOptions.workerDisableRateLimits}. */
   readonly workerDisableRateLimits: boolean;
+  /** See {@link AppOptions.workerRevokesMax}. */
   readonly workerRevokesMax: number;
+  /** See {@link AppOptions.workerRevokeExpires}. */
   readonly workerRevokeExpires: number;
+  /** See {@link AppOptions.transportOptions}; `{}` when none were given. */
   readonly transportOptions: Readonly<Record<string, unknown>>;
+  /** See {@link AppOptions.setAsCurrent}. */
   readonly setAsCurrent: boolean;
+  /** The entries of {@link AppOptions.beatSchedule}, checked. */
   readonly beatSchedule: Readonly<Record<string, BeatEntry>>;
+  /** See {@link AppOptions.timezone}. */
   readonly timezone: string;
+  /** See {@link AppOptions.tracing}. */
+  readonly tracing: boolean;
 }
 
 function compileTimezone(timezone: string | undefined): string {
@@ -162,5 +195,6 @@ export function compileAppOptions(options: AppOptions): CompiledAppOptions {
     setAsCurrent: options.setAsCurrent ?? true,
     beatSchedule: compileBeatSchedule(options.beatSchedule),
     timezone: compileTimezone(options.timezone),
+    tracing: options.tracing ?? false,
   });
 }

@@ -21,12 +21,14 @@ import {
   taskFunction,
   type BoundTask,
   type BoundTaskOptions,
+  type UnboundTaskOptions,
   type TaskFunction,
 } from '../task/function-task';
 import type { TaskOptions } from '../task/options';
 import { validateArguments } from '../task/payload-validation';
 import { directRequest, runContext, type RunContext } from '../task/request';
-import { pushHost, removeHost, setCurrentHost, type TaskHost } from '../task/task-host';
+import { bindHost, pushHost, removeHost, setCurrentHost, type TaskHost } from '../task/task-host';
+import { createTaskTracer, type TaskTracer } from '../tracing/task-tracer';
 import { createResultBackend, createTransport } from '../transport/registry';
 import '../transport/memory/register';
 import type { Transport } from '../transport/transport';
@@ -56,10 +58,16 @@ const EAGER_MAX_ATTEMPTS = 1000;
  * ```
  */
 export class App implements TaskHost {
+  /** The App's options, every default filled in. */
   readonly conf: CompiledAppOptions;
+  /** What moves task messages, chosen by the broker URL's scheme. */
   readonly transport: Transport;
+  /** Where task states go, chosen by the result backend URL's scheme (memory:// in eager mode). */
   readonly backend: ResultBackend;
+  /** The limits task messages are decoded with (`maxMessageBytes`, 64 levels of nesting). */
   readonly jsonLimits: JsonLimits;
+  /** Spans around sends and runs; undefined unless `tracing: true`. @internal */
+  readonly tracer: TaskTracer | undefined;
   private readonly tasks: TaskCatalog;
   /** Celery's remote control of running workers (`inspect`, `revoke`, `shutdown`, …). */
   readonly control: Control;
@@ -73,6 +81,7 @@ export class App implements TaskHost {
   constructor(options: AppOptions) {
     this.conf = compileAppOptions(options);
     this.jsonLimits = { maxBytes: this.conf.maxMessageBytes, maxDepth: 64 };
+    this.tracer = createTaskTracer(this.conf.tracing, this.conf.broker);
     this.transport = createTransport(this.conf.broker, { options: this.conf.transportOptions });
     this.backend = this.conf.taskAlwaysEager
       ? new MemoryResultBackend()
@@ -92,6 +101,7 @@ export class App implements TaskHost {
     return this.conf.name;
   }
 
+  /** The queue of tasks that name none (`defaultQueue`). */
   get defaultQueue(): string {
     return this.conf.defaultQueue;
   }
@@ -99,6 +109,19 @@ export class App implements TaskHost {
   /** Makes this App the one that class tasks and shared tasks use. */
   setAsCurrent(): this {
     setCurrentHost(this);
+    return this;
+  }
+
+  /**
+   * Binds `@Task` classes to this App: `Cls.delay()` sends through it whichever App is current (by default a
+   * class task uses the current App: the one made current last, else the newest).
+   * @throws NotRegistered for a class that is not a `@Task`.
+   */
+  register(...classes: TaskClass[]): this {
+    for (const cls of classes) {
+      this.getTask(cls);
+      bindHost(cls, this);
+    }
     return this;
   }
 
@@ -110,10 +133,10 @@ export class App implements TaskHost {
    */
   task<TArgs extends unknown[], TReturn>(
     options: BoundTaskOptions,
-    fn: (self: BoundTask, ...args: TArgs) => TReturn,
+    fn: (self: BoundTask<TArgs, TReturn>, ...args: TArgs) => TReturn,
   ): TaskFunction<TArgs, TReturn>;
   task<TArgs extends unknown[], TReturn>(
-    options: TaskOptions,
+    options: UnboundTaskOptions,
     fn: (...args: TArgs) => TReturn,
   ): TaskFunction<TArgs, TReturn>;
   task<TArgs extends unknown[], TReturn>(fn: (...args: TArgs) => TReturn): TaskFunction<TArgs, TReturn>;
@@ -206,7 +229,12 @@ export class App implements TaskHost {
    * `taskSendSentEvent` is on. @internal
    */
   publishTask(envelope: TaskEnvelope, queue: string, delayMs: number): Promise<void> {
-    const published = this.transport.publish(encodeTaskMessage(envelope), { queue, delayMs });
+    const message = encodeTaskMessage(envelope);
+    const published = this.tracer
+      ? this.tracer.publish(envelope, message, queue, () =>
+          this.transport.publish(message, { queue, delayMs }),
+        )
+      : this.transport.publish(message, { queue, delayMs });
     const events = this.conf.taskSendSentEvent ? this.transport.events : undefined;
     if (!events) return published; // no extra step: a send costs what it did without events
     return published.then(() =>
@@ -241,6 +269,7 @@ export class App implements TaskHost {
       hostname: ORIGIN,
       logger: this.logger,
       runner: inProcessRunner,
+      tracer: this.tracer,
       scheduleRetry: async (next) => {
         retries.push(next);
       },
@@ -292,6 +321,7 @@ export class App implements TaskHost {
     return this.control.revoke(taskIds, options);
   }
 
+  /** Whether this process holds `taskId` revoked (its workers discard it). */
   isRevoked(taskId: string): boolean {
     return this.revocations.has(taskId);
   }

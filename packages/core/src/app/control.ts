@@ -6,10 +6,17 @@ import type { Transport } from '../transport/transport';
 
 /** Which workers a command is for, and how long to wait for their replies. */
 export interface ControlTarget {
-  /** Worker hostnames (`name@host`); default: every worker. */
+  /** Worker hostnames (`name@host`). @default every worker */
   destination?: string[];
-  /** With `matcher`: the workers whose hostname matches (`glob`: `w*@host`; `pcre`: a regular expression). */
+  /**
+   * With `matcher`: the workers whose hostname matches (`glob`: `w*@host`; `pcre`: a regular expression).
+   * @default none (every worker, unless `destination` names some)
+   */
   pattern?: string;
+  /**
+   * How `pattern` is read: `glob` (fnmatch: `*`, `?`, `[seq]`) or `pcre` (a regular expression anchored at the
+   * start). @default none: without a matcher, `pattern` is ignored and every worker is addressed
+   */
   matcher?: 'glob' | 'pcre';
   /** Seconds to wait for the next reply (the wait restarts with each one). @default 1 */
   timeout?: number;
@@ -23,6 +30,7 @@ export interface ControlCallOptions extends ControlTarget {
   reply?: boolean;
 }
 
+/** Options of `app.control.revoke()` and `AsyncResult.revoke()`. */
 export interface RevokeOptions extends ControlCallOptions {
   /** Also stop the task if it is running: its AbortSignal fires and it ends REVOKED. @default false */
   terminate?: boolean;
@@ -35,16 +43,34 @@ export type ControlReplies<T = JsonValue> = Record<string, T>;
 
 /** Celery's `Request.info()` of a task a worker holds (`active`, `reserved`, `query_task`). */
 export interface TaskInfo {
+  /** The task id. */
   id: string;
+  /** The task name. */
   name: string;
+  /** Positional arguments (a repr string with `active({ safe: true })`). */
   args: JsonValue;
+  /** Keyword arguments (a repr string with `active({ safe: true })`). */
   kwargs: JsonValue;
+  /** The task type: its name again (Celery's `type`). */
   type: string;
+  /** The worker holding the task (`name@host`). */
   hostname: string;
   /** Epoch seconds the task started, or null. */
   time_start: number | null;
+  /** Whether the message was acked already (early ack, `acksLate: false`). */
   acknowledged: boolean;
-  delivery_info: { exchange: string; routing_key: string; priority: number; redelivered: boolean };
+  /** Where the message came from. */
+  delivery_info: {
+    /** The exchange it was published to ('' for the default exchange). */
+    exchange: string;
+    /** Its routing key (the queue name for direct sends). */
+    routing_key: string;
+    /** Its message priority. */
+    priority: number;
+    /** The broker delivered it before (to this or another consumer). */
+    redelivered: boolean;
+  };
+  /** The process id of the worker. */
   worker_pid: number;
   [key: string]: JsonValue;
 }
@@ -122,6 +148,7 @@ export class Control {
     return this.revoke(taskIds, { ...options, terminate: true, signal });
   }
 
+  /** Asks the workers to answer (`{ ok: 'pong' }` each): who is alive. */
   ping(target: ControlTarget = {}): Promise<ControlReplies> {
     return this.broadcast('ping', {}, { ...target, reply: true });
   }
@@ -148,26 +175,32 @@ export class Control {
     );
   }
 
+  /** Makes the workers consume one more queue (Celery's `add_consumer`). */
   addConsumer(queue: string, options: ControlCallOptions = {}): Promise<ControlReplies> {
     return this.broadcast('add_consumer', { queue }, options);
   }
 
+  /** Makes the workers stop consuming a queue (Celery's `cancel_consumer`). */
   cancelConsumer(queue: string, options: ControlCallOptions = {}): Promise<ControlReplies> {
     return this.broadcast('cancel_consumer', { queue }, options);
   }
 
+  /** Raises the workers' concurrency by `n` (Celery's `pool_grow`). */
   poolGrow(n = 1, options: ControlCallOptions = {}): Promise<ControlReplies> {
     return this.broadcast('pool_grow', { n }, options);
   }
 
+  /** Lowers the workers' concurrency by `n` (Celery's `pool_shrink`). */
   poolShrink(n = 1, options: ControlCallOptions = {}): Promise<ControlReplies> {
     return this.broadcast('pool_shrink', { n }, options);
   }
 
+  /** Turns the workers' task events on (Celery's `enable_events`). */
   enableEvents(options: ControlCallOptions = {}): Promise<ControlReplies> {
     return this.broadcast('enable_events', {}, options);
   }
 
+  /** Turns the workers' task events off (Celery's `disable_events`). */
   disableEvents(options: ControlCallOptions = {}): Promise<ControlReplies> {
     return this.broadcast('disable_events', {}, options);
   }
@@ -198,7 +231,13 @@ export class Inspect {
     >;
   }
 
-  ping(): Promise<ControlReplies<{ ok: 'pong' }>> {
+  /** Who is alive: each worker answers `{ ok: 'pong' }`. */
+  ping(): Promise<
+    ControlReplies<{
+      /** Always `pong`. */
+      ok: 'pong';
+    }>
+  > {
     return this.ask('ping');
   }
 
@@ -218,7 +257,18 @@ export class Inspect {
   }
 
   /** Held in memory until their ETA. */
-  scheduled(): Promise<ControlReplies<Array<{ eta: string | null; priority: number; request: TaskInfo }>>> {
+  scheduled(): Promise<
+    ControlReplies<
+      Array<{
+        /** When the task is due (ISO 8601), or null. */
+        eta: string | null;
+        /** Its message priority. */
+        priority: number;
+        /** The task. */
+        request: TaskInfo;
+      }>
+    >
+  > {
     return this.ask('scheduled');
   }
 
@@ -227,6 +277,7 @@ export class Inspect {
     return this.ask('registered', items.length > 0 ? { taskinfoitems: items } : {});
   }
 
+  /** The task ids each worker holds revoked. */
   revoked(): Promise<ControlReplies<string[]>> {
     return this.ask('revoked');
   }
@@ -236,14 +287,22 @@ export class Inspect {
     return this.ask('query_task', { ids });
   }
 
+  /** The queues each worker consumes, in kombu's queue layout (`name`, `exchange`, `routing_key`, …). */
   activeQueues(): Promise<ControlReplies<Array<Record<string, JsonValue>>>> {
     return this.ask('active_queues');
   }
 
-  clock(): Promise<ControlReplies<{ clock: number }>> {
+  /** Each worker's Lamport clock. */
+  clock(): Promise<
+    ControlReplies<{
+      /** The clock's value. */
+      clock: number;
+    }>
+  > {
     return this.ask('clock');
   }
 
+  /** Each worker's configuration, in Celery's setting names. */
   conf(): Promise<ControlReplies<Record<string, JsonValue>>> {
     return this.ask('conf');
   }

@@ -10,23 +10,34 @@ import { StateFile, type EntryState } from './state-file';
 
 /** What the beat needs of an App (an `App` is one). */
 export interface BeatApp {
+  /** The App's name (the default lock is `<name>.beat.lock`). */
   readonly name: string;
+  /** The settings the beat reads. */
   readonly conf: {
+    /** The checked entries of `AppOptions.beatSchedule`. */
     readonly beatSchedule: Readonly<Record<string, BeatEntry>>;
+    /** The IANA timezone crontabs are read in. */
     readonly timezone: string;
   };
+  /** The broker connection (its lock service lets one beat send at a time). */
   readonly transport: Transport;
+  /** Connects to the broker (and result backend). */
   connect(): Promise<void>;
+  /** Sends one run of a task by name (`App.sendTask`). */
   sendTask(
     name: string,
     args?: unknown[],
     kwargs?: Record<string, unknown>,
     options?: Omit<ApplyOptions, 'args' | 'kwargs'>,
-  ): Promise<{ readonly id: string }>;
+  ): Promise<{
+    /** The id of the task sent. */
+    readonly id: string;
+  }>;
 }
 
+/** Options of `new Beat(app, {...})` (the `queue beat` command sets them from its flags). */
 export interface BeatOptions {
-  /** Entries to run instead of the App's `beatSchedule`. */
+  /** Entries to run instead of the App's `beatSchedule`. @default the App's `beatSchedule` */
   schedule?: Record<string, BeatScheduleEntry>;
   /**
    * JSON file keeping each entry's last run and run count across restarts; `null` keeps nothing.
@@ -43,15 +54,21 @@ export interface BeatOptions {
 
 /** One periodic run that was sent. */
 export interface BeatRun {
+  /** The entry's name in the schedule. */
   readonly entry: string;
+  /** The task name sent. */
   readonly task: string;
+  /** The id of the task sent. */
   readonly taskId: string;
   /** Epoch ms it was due and recorded as the entry's last run. */
   readonly at: number;
+  /** Runs of this entry sent so far, this one included (kept across restarts in the state file). */
   readonly totalRunCount: number;
 }
 
+/** Events a beat emits, for logs, monitoring and tests. */
 export interface BeatEvents {
+  /** A periodic run was sent. */
   sent: [run: BeatRun];
   /** A run could not be sent; it is not tried again (the entry waits for its next time, as in Celery). */
   'send-failed': [entry: string, task: string, error: Error];
@@ -63,15 +80,21 @@ export interface BeatEvents {
 
 /** An entry with its state, for display. */
 export interface BeatEntryStatus {
+  /** The entry's name in the schedule. */
   readonly name: string;
+  /** The task name it sends. */
   readonly task: string;
+  /** The schedule's description (`every 30s`, `crontab 0 7 * * 1,2,3,4,5`). */
   readonly schedule: string;
   /** Epoch ms, or undefined before this beat first held the lock. */
   readonly lastRunAt: number | undefined;
+  /** Runs of this entry sent so far. */
   readonly totalRunCount: number;
+  /** Epoch ms of the next run, or undefined before this beat first held the lock. */
   readonly nextRunAt: number | undefined;
 }
 
+/** The state file a beat keeps when `scheduleFile` is not given (relative to the working directory). */
 export const DEFAULT_SCHEDULE_FILE = './queue-beat-schedule.json';
 const DEFAULT_MAX_INTERVAL_S = 300;
 const DEFAULT_LOCK_RETRY_S = 5;
@@ -116,8 +139,11 @@ function seconds(value: number | undefined, fallback: number, what: string): num
  * ```
  */
 export class Beat extends EventEmitter<BeatEvents> {
+  /** The broker lock this beat sends under. */
   readonly lockName: string;
+  /** The longest sleep between two looks at the schedule, in ms (`maxInterval`). */
   readonly maxIntervalMs: number;
+  /** The pause between tries to take the lock, in ms (`lockRetryInterval`). */
   readonly lockRetryMs: number;
   private readonly entries: readonly BeatEntry[];
   private readonly states = new Map<string, EntryState>();
@@ -135,6 +161,7 @@ export class Beat extends EventEmitter<BeatEvents> {
   private signalStop: () => void = () => undefined;
 
   constructor(
+    /** The App whose schedule is sent (any {@link BeatApp}). */
     readonly app: BeatApp,
     options: BeatOptions = {},
   ) {

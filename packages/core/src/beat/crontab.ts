@@ -35,10 +35,15 @@ function describe(values: readonly number[], field: FieldSpec): string {
  * wall time runs once.
  */
 export class CrontabSchedule implements Schedule {
+  /** The minutes it matches (0–59), in order. */
   readonly minute: readonly number[];
+  /** The hours it matches (0–23), in order. */
   readonly hour: readonly number[];
+  /** The weekdays it matches (0–6, 0 = Sunday), in order. */
   readonly dayOfWeek: readonly number[];
+  /** The days of the month it matches (1–31), in order. */
   readonly dayOfMonth: readonly number[];
+  /** The months it matches (1–12), in order. */
   readonly monthOfYear: readonly number[];
   readonly key: string;
   private readonly sets: {

@@ -12,21 +12,27 @@ export interface BeatScheduleEntry {
   task: string;
   /** Seconds between runs (`every(seconds)`), or `crontab(...)`. */
   schedule: number | Schedule;
-  /** Positional arguments of every run. @default [] */
+  /** Positional arguments of every run. @default `[]` */
   args?: unknown[];
-  /** Keyword arguments of every run. @default {} */
+  /** Keyword arguments of every run. @default `{}` */
   kwargs?: Record<string, unknown>;
-  /** `queue`, `priority`, `expires`, `headers`, `countdown`, … as for `app.sendTask`. @default {} */
+  /** `queue`, `priority`, `expires`, `headers`, `countdown`, … as for `app.sendTask`. @default `{}` */
   options?: BeatEntryOptions;
 }
 
 /** A checked entry, as the beat runs it. */
 export interface BeatEntry {
+  /** The entry's name (its key in `beatSchedule`). */
   readonly name: string;
+  /** The task name to send. */
   readonly task: string;
+  /** When it runs (a bare number of seconds became an {@link IntervalSchedule}). */
   readonly schedule: Schedule;
+  /** Positional arguments of every run. */
   readonly args: readonly unknown[];
+  /** Keyword arguments of every run. */
   readonly kwargs: Readonly<Record<string, unknown>>;
+  /** Call options of every run. */
   readonly options: Readonly<BeatEntryOptions>;
 }
 

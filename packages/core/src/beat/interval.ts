@@ -10,7 +10,10 @@ export class IntervalSchedule implements Schedule {
   readonly key: string;
   private readonly ms: number;
 
-  constructor(readonly seconds: number) {
+  constructor(
+    /** The interval between runs, in seconds. */
+    readonly seconds: number,
+  ) {
     if (typeof seconds !== 'number' || !Number.isFinite(seconds) || seconds <= 0) {
       throw new InvalidScheduleError(`an interval must be a number of seconds > 0 (got ${String(seconds)})`);
     }

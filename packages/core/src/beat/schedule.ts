@@ -14,6 +14,7 @@ export interface Schedule {
 
 /** Celery's `is_due`: whether the entry is due now, and in how many ms to look at it again. */
 export interface DueState {
+  /** The entry should be sent now. */
   readonly due: boolean;
   /** When due: until the run after this one; else: until this one. Never negative. */
   readonly nextInMs: number;

@@ -17,6 +17,7 @@ const MEMBERSHIP = ['group_id', 'group_index', 'chord'] as const;
  * same error and its errbacks are called.
  */
 export class Chain<TOut = unknown> extends Canvas<AsyncResult<TOut>> {
+  /** The steps, in the order they run. */
   readonly tasks: readonly Canvas[];
 
   constructor(tasks: readonly Canvas[], options: WireOptions = {}, host?: HostRef) {
@@ -35,6 +36,7 @@ export class Chain<TOut = unknown> extends Canvas<AsyncResult<TOut>> {
     return this.applyWith(this.host(), args as JsonValue[], toWireOptions(options));
   }
 
+  /** Sends the first step with `args` first: `applyAsync(args)`. */
   delay(...args: unknown[]): Promise<AsyncResult<TOut>> {
     return this.applyAsync(args);
   }

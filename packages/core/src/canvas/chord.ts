@@ -18,10 +18,12 @@ import {
  * memory://; `rpc://` refuses before anything is sent, as in Celery.
  */
 export class Chord<TOut = unknown> extends Canvas<AsyncResult<TOut>> {
+  /** The tasks that run in parallel first (a group's members). */
   readonly header: readonly Canvas[];
 
   constructor(
     header: readonly Canvas[] | Group,
+    /** What runs once every header task has succeeded, given their results in order. */
     readonly body: Canvas,
     options: WireOptions = {},
     host?: HostRef,
@@ -38,6 +40,7 @@ export class Chord<TOut = unknown> extends Canvas<AsyncResult<TOut>> {
     return this.applyWith(this.host(), args as JsonValue[], toWireOptions(options));
   }
 
+  /** Sends the header: `applyAsync()` with no arguments. */
   delay(): Promise<AsyncResult<TOut>> {
     return this.applyAsync();
   }

@@ -13,6 +13,7 @@ import {
 
 /** Tasks sent together to run in parallel, each message carrying the same group id (Celery's `group`). */
 export class Group<TOut extends unknown[] = unknown[]> extends Canvas<GroupResult<TOut>> {
+  /** The members, nested groups flattened into their tasks. */
   readonly tasks: readonly Canvas[];
 
   constructor(tasks: readonly Canvas[], options: WireOptions = {}, host?: HostRef) {
@@ -26,6 +27,7 @@ export class Group<TOut extends unknown[] = unknown[]> extends Canvas<GroupResul
     return this.applyWith(this.host(), args as JsonValue[], toWireOptions(options));
   }
 
+  /** Sends every member: `applyAsync()` with no arguments. */
   delay(): Promise<GroupResult<TOut>> {
     return this.applyAsync();
   }

@@ -7,13 +7,17 @@ import type { CanvasFields } from '../task/envelope';
 /** Celery's signature as JSON (`dict(add.s(1, 2))`): what callbacks, chains and chords carry on the wire. */
 // A type, not an interface: it is a JsonValue as it is.
 export type SignatureDict = {
+  /** The task name (`celery.chain`, `celery.group`, `celery.chord` for workflows). */
   task: string;
+  /** Positional arguments. */
   args: JsonValue[];
+  /** Keyword arguments. */
   kwargs: Record<string, JsonValue>;
   /** `apply_async` options in Celery's names (`task_id`, `queue`, `countdown`, `link`, `chain`, …). */
   options: Record<string, JsonValue>;
   /** null for a task; `chain`, `group` or `chord` for a workflow. */
   subtask_type: string | null;
+  /** Ignores the parent's result (Celery's `.si()`). */
   immutable: boolean;
 };
 

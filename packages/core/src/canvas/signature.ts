@@ -63,9 +63,12 @@ export class Signature<
   constructor(
     /** The registered task name (it may live only in another service). */
     readonly name: string,
+    /** The arguments given so far (a workflow's value goes before them unless immutable). */
     readonly args: readonly unknown[] = [],
+    /** The keyword arguments given. */
     readonly kwargs: Readonly<Record<string, unknown>> = {},
     options: WireOptions = {},
+    /** Ignores what a workflow passes (`.si()`). */
     readonly immutable: TImmutable = false as TImmutable,
     host?: HostRef,
   ) {

@@ -14,7 +14,10 @@ import { SW_IDENT, VERSION } from '../runtime/version';
  * One Celery event (`task-received`, `worker-heartbeat`, …) with Celery's fields: `type`, `hostname`,
  * `utcoffset`, `pid`, `clock`, `timestamp`, and for task events `uuid` and the type's own fields.
  */
-export type CeleryEvent = { type: string } & Record<string, JsonValue>;
+export type CeleryEvent = {
+  /** The event type: `task-received`, `task-succeeded`, `worker-heartbeat`, …. */
+  type: string;
+} & Record<string, JsonValue>;
 
 /** Hours west of UTC, floored (Python's `time.timezone // 3600`). */
 function utcOffset(): number {

@@ -10,6 +10,9 @@ export interface JsonLimits {
   maxDepth: number;
 }
 
+/**
+ * The limits unless an App says otherwise: 16 MiB (RabbitMQ's own message limit) and 64 levels of nesting.
+ */
 export const DEFAULT_JSON_LIMITS: JsonLimits = { maxBytes: 16 * 1024 * 1024, maxDepth: 64 };
 
 /**

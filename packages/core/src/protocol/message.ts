@@ -9,7 +9,9 @@ export type JsonValue = string | number | boolean | null | JsonValue[] | { [key:
 
 /** AMQP basic properties that the protocol uses (amqplib spells them the same way). */
 export interface MessageProperties {
+  /** MIME type of the body: `application/json` for the messages we send. */
   contentType: string;
+  /** Character encoding of the body: `utf-8` for the messages we send. */
   contentEncoding: string;
   /** Task id for task messages; the id the result belongs to for result messages. */
   correlationId?: string;
@@ -17,6 +19,7 @@ export interface MessageProperties {
   replyTo?: string;
   /** 2 = persistent (tasks), 1 = transient (results). */
   deliveryMode?: 1 | 2;
+  /** Message priority 0–255 (honoured by queues declared with `x-max-priority`). */
   priority?: number;
   /** Per-message TTL in ms, as a string (AMQP `expiration`). */
   expiration?: string;
@@ -24,16 +27,23 @@ export interface MessageProperties {
 
 /** An encoded message: what a transport publishes and delivers. */
 export interface WireMessage {
+  /** Application headers (protocol v2 puts the task's metadata here: `task`, `id`, `retries`, …). */
   headers: Record<string, unknown>;
+  /** AMQP basic properties. */
   properties: MessageProperties;
+  /** The encoded body (protocol v2: the JSON of `[args, kwargs, embed]`). */
   body: Buffer;
 }
 
 /** Canvas data that travels in the third body element (`embed`). Kept as received, re-sent on retries. */
 export interface TaskEmbed {
+  /** Signatures to send with the result when the task succeeds (Celery's `link`). */
   callbacks: JsonValue[] | null;
+  /** Signatures to send when the task fails (Celery's `link_error`). */
   errbacks: JsonValue[] | null;
+  /** The rest of a chain, last step first (Celery's order): the next step is popped from the end. */
   chain: JsonValue[] | null;
+  /** The body of the chord this task is a header task of. */
   chord: JsonValue | null;
 }
 
@@ -43,8 +53,11 @@ export interface TaskEnvelope {
   id: string;
   /** Registered task name (header `task`). */
   task: string;
+  /** Positional arguments (body element 0). */
   args: JsonValue[];
+  /** Keyword arguments (body element 1). */
   kwargs: Record<string, JsonValue>;
+  /** Workflow data (body element 2): callbacks, errbacks, chain, chord. */
   embed: TaskEmbed;
   /** How many times this task has been retried; 0 on the first send. */
   retries: number;
@@ -54,18 +67,34 @@ export interface TaskEnvelope {
   expires: string | null;
   /** `[hard, soft]` seconds, each null when unset. */
   timelimit: [number | null, number | null];
+  /**
+   * The id of the first task of the workflow this call belongs to (its own id when sent on its own; header
+   * `root_id`).
+   */
   rootId: string;
+  /** The id of the task whose run sent this one, or null (header `parent_id`). */
   parentId: string | null;
+  /** The id of the group this task is part of, or null (header `group`). */
   group: string | null;
+  /** The task's place in its group, or null (header `group_index`). */
   groupIndex: number | null;
+  /** A name shown in logs and events instead of the task name, or null (header `shadow`). */
   shadow: string | null;
+  /** The arguments as shown in logs and events (header `argsrepr`). */
   argsrepr: string;
+  /** The keyword arguments as shown in logs and events (header `kwargsrepr`). */
   kwargsrepr: string;
+  /** Who sent the task: `gen<pid>@<hostname>`, as Celery writes it (header `origin`). */
   origin: string;
+  /** The sender wants no result stored (header `ignore_result`). */
   ignoreResult: boolean;
+  /** The language of the sender's task model; `py` for Celery compatibility (header `lang`). */
   lang: string;
+  /** Where states go (the rpc backend's reply queue); '' when nobody listens (property `reply_to`). */
   replyTo: string;
+  /** The task id again, for result routing (property `correlation_id`). */
   correlationId: string;
+  /** Message priority 0–255 (property `priority`). */
   priority: number;
   /** Headers beyond protocol v2's own (user `headers=` and other clients' extensions). */
   extraHeaders: Record<string, unknown>;
@@ -73,12 +102,19 @@ export interface TaskEnvelope {
 
 /** Task states. Custom states (e.g. `PROGRESS`) are any other string. */
 export const States = {
+  /** Unknown to the backend: not sent yet, still queued, or forgotten. */
   PENDING: 'PENDING',
+  /** A worker accepted the message (reported with `trackReceived`). */
   RECEIVED: 'RECEIVED',
+  /** A worker began a run (reported with `trackStarted`). */
   STARTED: 'STARTED',
+  /** The run failed and the task will run again later. */
   RETRY: 'RETRY',
+  /** The task returned; the result is its return value. */
   SUCCESS: 'SUCCESS',
+  /** The task failed for good; the result is the error. */
   FAILURE: 'FAILURE',
+  /** The task was revoked, expired or terminated. */
   REVOKED: 'REVOKED',
 } as const;
 
@@ -93,11 +129,15 @@ export const EXCEPTION_STATES: ReadonlySet<string> = new Set([States.RETRY, Stat
 
 /** One state report of one task, as the rpc backend carries it (`{task_id, status, result, traceback, children}`). */
 export interface StateMessage {
+  /** The task this state belongs to. */
   taskId: string;
+  /** The reported state. */
   state: TaskState;
   /** The return value (SUCCESS), the meta (custom states, STARTED) or a serialized error (RETRY/FAILURE/REVOKED). */
   result: JsonValue;
+  /** The worker-side stack of a failure, or null. */
   traceback: string | null;
+  /** Results of tasks this run started (Celery's `children`), or null. */
   children: JsonValue[] | null;
   /** The task that sent this one (stored by key-value backends as Celery's `parent_id`). */
   parentId?: string | null;
@@ -109,7 +149,10 @@ export interface StateMessage {
 
 /** An error as Celery serializes it in results (a type, not an interface: it is a JsonValue as it is). */
 export type SerializedError = {
+  /** The error's class name (`ValueError`, `RangeError`). */
   exc_type: string;
+  /** The error's arguments (its message first), as Python's `exc.args`. */
   exc_message: JsonValue[];
+  /** Where the class lives: `builtins` for Python's built-in errors, `nodejs` for other JavaScript errors. */
   exc_module: string;
 };

@@ -20,7 +20,12 @@ export function serializeError(error: unknown): SerializedError {
     };
   }
   if (isError(error)) {
-    const name = error.name || error.constructor.name || 'Error';
+    // A subclass that does not set `name` still says 'Error': its class name is what Celery would report.
+    const className = error.constructor?.name;
+    const name =
+      error.name && !(error.name === 'Error' && className && className !== 'Error')
+        ? error.name
+        : className || 'Error';
     return {
       exc_type: name,
       exc_message: [error.message],

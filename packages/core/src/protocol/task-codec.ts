@@ -30,6 +30,7 @@ const PROTOCOL_HEADERS = new Set([
   'stamps',
 ]);
 
+/** The `embed` of a task that is part of no workflow: no callbacks, errbacks, chain or chord. */
 export const EMPTY_EMBED: TaskEmbed = Object.freeze({
   callbacks: null,
   errbacks: null,

@@ -1,4 +1,4 @@
-import { QueueError, TaskRevokedError, TimeoutError } from '../errors';
+import { QueueError, TaskRevokedError, TimeoutError, type RemoteTaskError } from '../errors';
 import {
   EXCEPTION_STATES,
   READY_STATES,
@@ -17,17 +17,22 @@ export interface Revoker {
 
 /** One observed state of a task. */
 export interface StateChange {
+  /** The state reported. */
   readonly state: TaskState;
   /** Meta of a custom state, the value of SUCCESS, or a `RemoteTaskError` for RETRY/FAILURE/REVOKED. */
   readonly info: unknown;
 }
 
+/** Options of `AsyncResult.get()` and `GroupResult.get()`. */
 export interface GetOptions {
   /** Seconds to wait before rejecting with `TimeoutError`. @default wait forever */
   timeout?: number;
   /** Reject with the task's error on FAILURE/REVOKED (`false`: resolve with the error instead). @default true */
   propagate?: boolean;
 }
+
+/** What a failed or revoked task's `get({ propagate: false })` resolves with. */
+export type TaskError = RemoteTaskError | TaskRevokedError;
 
 function infoOf(state: StateMessage): unknown {
   return EXCEPTION_STATES.has(state.state)
@@ -41,6 +46,7 @@ function infoOf(state: StateMessage): unknown {
  */
 export class AsyncResult<T = unknown> {
   constructor(
+    /** The task id. */
     readonly id: string,
     private readonly backend: ResultBackend,
     /** The App's remote control, for `revoke()`. */
@@ -81,10 +87,12 @@ export class AsyncResult<T = unknown> {
     return READY_STATES.has(this.state);
   }
 
+  /** The state is SUCCESS (as last seen: see `state`). */
   successful(): boolean {
     return this.state === States.SUCCESS;
   }
 
+  /** The state is FAILURE (as last seen: see `state`). */
   failed(): boolean {
     return this.state === States.FAILURE;
   }
@@ -114,8 +122,12 @@ export class AsyncResult<T = unknown> {
    * (type, message and traceback of the original error); REVOKED rejects with `TaskRevokedError`.
    * @throws TimeoutError when `timeout` seconds pass first.
    */
-  get({ timeout, propagate = true }: GetOptions = {}): Promise<T> {
-    return new Promise<T>((resolve, reject) => {
+  get(options?: GetOptions & { propagate?: true }): Promise<T>;
+  /** With `propagate: false`, FAILURE and REVOKED resolve with the error instead of rejecting. */
+  get(options: GetOptions & { propagate: false }): Promise<T | TaskError>;
+  get(options: GetOptions): Promise<T | TaskError>;
+  get({ timeout, propagate = true }: GetOptions = {}): Promise<T | TaskError> {
+    return new Promise<T | TaskError>((resolve, reject) => {
       let timer: NodeJS.Timeout | undefined;
       let unsubscribe: () => void = () => undefined;
       // A result may take a reconnect to arrive: the process must not end while it is awaited.
@@ -134,7 +146,7 @@ export class AsyncResult<T = unknown> {
                 )
               : deserializeError(state.result, state.traceback, this.id);
           if (propagate) reject(error);
-          else resolve(error as T);
+          else resolve(error);
         }
         return true;
       };

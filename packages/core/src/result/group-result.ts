@@ -1,9 +1,10 @@
 import { TimeoutError } from '../errors';
 import { States } from '../protocol/message';
-import type { AsyncResult, GetOptions, StateChange } from './async-result';
+import type { AsyncResult, GetOptions, StateChange, TaskError } from './async-result';
 
 /** One state of one member of a group, as it arrives. */
 export interface GroupStateChange extends StateChange {
+  /** The member's task id. */
   readonly taskId: string;
   /** The member's place in the group. */
   readonly index: number;
@@ -14,6 +15,7 @@ export class GroupResult<T extends unknown[] = unknown[]> {
   constructor(
     /** The group id (each member's message carries it as `group`). */
     readonly id: string,
+    /** One result per member, in the group's order. */
     readonly results: readonly AsyncResult[],
   ) {}
 
@@ -21,7 +23,11 @@ export class GroupResult<T extends unknown[] = unknown[]> {
    * Waits for every member and resolves with their values in order; rejects with the first error met in
    * order (`propagate: false`: the errors take their members' places). `timeout` bounds the whole wait.
    */
-  async get({ timeout, propagate = true }: GetOptions = {}): Promise<T> {
+  get(options?: GetOptions & { propagate?: true }): Promise<T>;
+  /** With `propagate: false`, failed members' errors take their places. */
+  get(options: GetOptions & { propagate: false }): Promise<Array<T[number] | TaskError>>;
+  get(options: GetOptions): Promise<Array<T[number] | TaskError>>;
+  async get({ timeout, propagate = true }: GetOptions = {}): Promise<T | Array<T[number] | TaskError>> {
     const deadline = timeout === undefined ? undefined : Date.now() + timeout * 1000;
     const values: unknown[] = [];
     for (const result of this.results) {

@@ -48,6 +48,7 @@ export class MemoryResultBackend implements ResultBackend {
     return this.stored.size;
   }
 
+  /** Removes every listener; the stored states are kept. */
   async close(): Promise<void> {
     this.listeners.clear();
   }

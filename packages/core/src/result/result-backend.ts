@@ -2,18 +2,23 @@ import type { JsonValue, StateMessage } from '../protocol/message';
 
 /** Where a worker sends the states of one task (from the task message). */
 export interface ReplyTarget {
+  /** The task the states belong to. */
   taskId: string;
   /** The caller's reply address (`reply_to`); empty: the caller wants nothing back over rpc. */
   replyTo: string;
+  /** The id replies are matched by (`correlation_id`: the task id). */
   correlationId: string;
 }
 
 /** One chord header task that ended: its place in the header and its outcome, as stored. */
 export interface ChordPart {
+  /** The chord's group id (the header tasks' `group`). */
   readonly groupId: string;
+  /** The header task's id. */
   readonly taskId: string;
   /** Its place in the header (the message's `group_index`); null sorts last. */
   readonly groupIndex: number | null;
+  /** Its final state (SUCCESS, FAILURE or REVOKED). */
   readonly state: string;
   /** The value (SUCCESS) or the serialized error (FAILURE, REVOKED). */
   readonly result: JsonValue;
@@ -54,5 +59,6 @@ export interface ResultBackend {
   forget(taskId: string): Promise<void>;
   /** How chords wait for their header here; absent where chords cannot work (rpc://, as in Celery). */
   readonly chords?: ChordStore;
+  /** Releases connections and listeners; the backend is not used afterwards. */
   close(): Promise<void>;
 }

@@ -9,6 +9,7 @@ export class StateCache {
 
   constructor(private readonly capacity: number) {}
 
+  /** The newest state kept for `taskId`. */
   get(taskId: string): StateMessage | undefined {
     return this.states.get(taskId);
   }
@@ -26,10 +27,12 @@ export class StateCache {
     return true;
   }
 
+  /** Drops what is kept for `taskId` (after `forget()`). */
   delete(taskId: string): void {
     this.states.delete(taskId);
   }
 
+  /** How many tasks have a state kept. */
   get size(): number {
     return this.states.size;
   }

@@ -15,10 +15,12 @@ export class StateListeners {
     };
   }
 
+  /** Calls every listener of `state.taskId` with it. */
   notify(state: StateMessage): void {
     for (const listener of this.byTask.get(state.taskId) ?? []) listener(state);
   }
 
+  /** Removes every listener (when the backend closes). */
   clear(): void {
     this.byTask.clear();
   }

@@ -21,9 +21,11 @@ class LamportClock {
     return this.value;
   }
 
+  /** The clock's value now. */
   get current(): number {
     return this.value;
   }
 }
 
+/** This process's Lamport clock: `forward()` for what it sends, `adjust(seen)` for what it receives. */
 export const clock = new LamportClock();

@@ -17,23 +17,29 @@ import { toIssues } from './options';
 
 /** Options of one call: `applyAsync({...})`, `app.sendTask(name, args, kwargs, {...})`. */
 export interface ApplyOptions<TArgs extends unknown[] = unknown[]> {
-  /** Positional arguments. */
+  /** Positional arguments. @default `[]` */
   args?: TArgs;
-  /** Keyword arguments (matched to parameter names; what Celery callers send). */
+  /** Keyword arguments (matched to parameter names; what Celery callers send). @default `{}` */
   kwargs?: Record<string, unknown>;
-  /** The task id; generated when absent (set it to store the id before sending, e.g. on a database row). */
+  /** The task id (set it to store the id before sending, e.g. on a database row). @default a random UUID */
   taskId?: string;
-  /** Seconds from now before the task may run. */
+  /** Seconds from now before the task may run. @default none: it runs as soon as a worker takes it */
   countdown?: number;
-  /** The earliest time the task may run. */
+  /** The earliest time the task may run (wins over `countdown`). @default none */
   eta?: Date;
-  /** Seconds from now, or a time, after which the task is revoked instead of run. */
+  /**
+   * Seconds from now, or a time, after which the task is revoked instead of run. @default none: it never
+   * expires
+   */
   expires?: number | Date;
   /** Destination queue. @default the task's queue, else the App's defaultQueue */
   queue?: string;
-  /** Message priority 0–255. */
+  /**
+   * Message priority 0–255 (needs a queue declared with `x-max-priority`). @default the task's priority, else
+   * 0
+   */
   priority?: number;
-  /** Extra message headers (travel with the task, visible as `this.request.headers`). */
+  /** Extra message headers (travel with the task, visible as `this.request.headers`). @default `{}` */
   headers?: Record<string, unknown>;
 }
 

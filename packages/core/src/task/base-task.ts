@@ -7,26 +7,34 @@ import type { AsyncResult } from '../result/async-result';
 import type { ApplyOptions } from './apply-options';
 import { bindingOf } from './binding';
 import { retryDelaySeconds } from './retry-policy';
-import { requireHost, type TaskHost } from './task-host';
+import { hostForClass, type TaskHost } from './task-host';
 import type { CompiledTaskOptions, TaskOptions } from './options';
 import { directRequest, runContext, type TaskRequest } from './request';
 
 /** The error and its traceback text, passed to `onFailure`/`onRetry`/`afterReturn` (Celery's `einfo`). */
 export interface ExceptionInfo {
+  /** The error itself. */
   readonly exception: Error;
+  /** Its type name (`error.name`), as stored in `exc_type`. */
   readonly type: string;
+  /** Its stack text ('' when it has none). */
   readonly traceback: string;
 }
 
 /** Options of `this.retry()`. */
 export interface RetryOptions {
-  /** The error that made the run fail (stored with the RETRY state, re-raised past the limit). */
+  /**
+   * The error that made the run fail (stored with the RETRY state, re-raised past the limit). @default none
+   */
   exc?: Error;
-  /** Seconds until the next attempt. */
+  /**
+   * Seconds until the next attempt. @default the task's retry delay: `defaultRetryDelay`, or the backoff
+   * delay when `retryBackoff` is on
+   */
   countdown?: number;
-  /** When the next attempt is due. */
+  /** When the next attempt is due (wins over `countdown`). @default none */
   eta?: Date;
-  /** Overrides the task's `maxRetries` for this decision. */
+  /** Overrides the task's `maxRetries` for this decision. @default the task's `maxRetries` */
   maxRetries?: number;
 }
 
@@ -34,8 +42,10 @@ export interface RetryOptions {
 export type TaskClass<T extends BaseTask = BaseTask> = new () => T;
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type AnyTask = BaseTask<any, any>;
-export type ArgsOf<T> = T extends BaseTask<infer A, unknown> ? A : never;
-export type ResultOf<T> = T extends BaseTask<unknown[], infer R> ? R : never;
+/** The parameters of a task class's `run` (read from `run`, so a class that omits BaseTask's generics is typed too). */
+export type ArgsOf<T> = T extends { run(...args: infer A): unknown } ? A : never;
+/** What a task class's `run` resolves to. */
+export type ResultOf<T> = T extends { run(...args: never[]): infer R } ? Awaited<R> : never;
 
 const EMPTY_REQUEST: TaskRequest = Object.freeze(directRequest('', '', [], ''));
 const NEVER_ABORTED = new AbortController().signal;
@@ -132,6 +142,7 @@ export abstract class BaseTask<TArgs extends unknown[] = unknown[], TResult = un
   get logger(): Logger {
     return (this.ownLogger ??= getTaskLogger(this.constructor.name));
   }
+  /** Replaces this task's logger (e.g. with a child logger that adds fields). */
   set logger(logger: Logger) {
     this.ownLogger = logger;
   }
@@ -166,8 +177,11 @@ export abstract class BaseTask<TArgs extends unknown[] = unknown[], TResult = un
     await context.reportState(state, meta);
   }
 
-  /** Waits `ms`, rejecting with the abort reason (e.g. `SoftTimeLimitExceeded`) when `this.signal` aborts. */
-  async sleep(ms: number): Promise<void> {
+  /**
+   * Waits `ms` milliseconds, rejecting with the abort reason (e.g. `SoftTimeLimitExceeded`) when
+   * `this.signal` aborts. (Times are seconds unless the name ends in `Ms`.)
+   */
+  async sleepMs(ms: number): Promise<void> {
     const signal = this.signal;
     try {
       await sleepFor(ms, undefined, { signal });
@@ -230,5 +244,5 @@ function signatureOf(cls: TaskClass, args: unknown[], immutable: boolean): Signa
 }
 
 function hostFor(cls: { name: string }): TaskHost {
-  return requireHost(`calling ${cls.name}.delay/applyAsync/runLocal`);
+  return hostForClass(cls, `calling ${cls.name}.delay/applyAsync/runLocal`);
 }

@@ -1,6 +1,6 @@
 import { QueueError } from '../errors';
 import type { CompiledTaskOptions } from './options';
-import type { validatedParameterTypes } from './payload-validation';
+import type { PayloadSchema } from './payload-schema';
 import type { TaskHost } from './task-host';
 
 /** What a task instance knows once an App has registered it. */
@@ -9,8 +9,8 @@ export interface TaskBinding {
   readonly options: CompiledTaskOptions;
   /** Parameter names of the body (for keyword arguments). */
   readonly parameterNames: readonly (string | undefined)[];
-  /** Parameter classes with class-validator rules (validated before the run). */
-  readonly parameterTypes: ReturnType<typeof validatedParameterTypes>;
+  /** The schema of each positional argument (`payload`, or `@ValidateArgs()` DTO classes), validated before the run. */
+  readonly parameterTypes: readonly (PayloadSchema | undefined)[];
   /** The body can see its run (`this.signal`, `this.request`): a class task or a bound function task. */
   readonly seesRun: boolean;
 }

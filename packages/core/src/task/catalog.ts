@@ -1,11 +1,16 @@
-import { DuplicateTaskError, NotRegistered } from '../errors';
+import { NotRegistered } from '../errors';
 import { parameterNames } from './arguments';
 import type { BaseTask, TaskClass } from './base-task';
 import { bindTask } from './binding';
-import { sharedTasks, TaskRegistry, type TaskDefinition } from './definition';
+import { duplicate, sharedTasks, TaskRegistry, type TaskDefinition } from './definition';
 import { compileTaskOptions, optionFieldsOf, TASK_OPTION_KEYS, type TaskDefaults } from './options';
+import { payloadSchemas } from './payload-schema';
 import { validatedParameterTypes } from './payload-validation';
 import type { TaskHost } from './task-host';
+import { misspeltOptionFields } from './option-typos';
+import { getTaskLogger } from '../logging/logger';
+
+const logger = getTaskLogger('queue.app');
 
 /**
  * The tasks one App can run: its own and the shared ones (`@Task` classes, `sharedTask`), each with one
@@ -23,7 +28,7 @@ export class TaskCatalog {
   /** Adds a task of this App. @throws DuplicateTaskError when a different task has that name. */
   define(definition: TaskDefinition): void {
     const shared = sharedTasks.get(definition.name);
-    if (shared && shared.source !== definition.source) throw new DuplicateTaskError(definition.name);
+    if (shared && shared.source !== definition.source) throw duplicate(shared, definition);
     this.own.add(definition);
     this.instanceOf(definition); // options checked against this App's defaults now, not at first use
   }
@@ -54,6 +59,11 @@ export class TaskCatalog {
     const existing = this.instances.get(definition);
     if (existing) return existing;
     const instance = definition.create();
+    for (const { field, option } of misspeltOptionFields(instance)) {
+      logger.warn(
+        `${definition.owner}: the field '${field}' is not a task option (did you mean '${option}'?); it is ignored`,
+      );
+    }
     const options = compileTaskOptions(
       definition.owner,
       definition.explicitOptions,
@@ -67,9 +77,12 @@ export class TaskCatalog {
       host: this.host,
       options,
       parameterNames: definition.skipsFirstParameter ? names.slice(1) : names,
-      parameterTypes: definition.prototypeForValidation
-        ? validatedParameterTypes(definition.prototypeForValidation)
-        : [],
+      // An explicit `payload` wins over `@ValidateArgs()` metadata (which standard decorators never emit).
+      parameterTypes: options.payload
+        ? payloadSchemas(options.payload)
+        : definition.prototypeForValidation
+          ? validatedParameterTypes(definition.prototypeForValidation)
+          : [],
       seesRun: definition.prototypeForValidation !== undefined || definition.skipsFirstParameter,
     });
     this.instances.set(definition, instance);

@@ -10,6 +10,10 @@ export interface TaskDefinition {
   readonly explicitOptions: TaskOptions;
   /** Names the task in errors (class name or function name). */
   readonly owner: string;
+  /** What was declared, for errors: `class SendEmail`, `function sendEmail`. */
+  readonly label: string;
+  /** Where it was declared (`src/tasks.ts:12`), when the stack said so. */
+  readonly definedAt?: string;
   create(): BaseTask;
   /** The function whose parameters are the task's arguments (the class's `run`, or the task function). */
   readonly body: (...args: never[]) => unknown;
@@ -19,6 +23,16 @@ export interface TaskDefinition {
   readonly prototypeForValidation?: object;
 }
 
+/** `class SendEmail (src/mail.ts:12)`: a definition as errors name it. */
+export function describeDefinition(definition: TaskDefinition): string {
+  return definition.definedAt ? `${definition.label} (${definition.definedAt})` : definition.label;
+}
+
+/** The error for `refused`, which wants the name `registered` has. */
+export function duplicate(registered: TaskDefinition, refused: TaskDefinition): DuplicateTaskError {
+  return new DuplicateTaskError(refused.name, describeDefinition(registered), describeDefinition(refused));
+}
+
 /** Task definitions by name. */
 export class TaskRegistry {
   private readonly byName = new Map<string, TaskDefinition>();
@@ -26,7 +40,7 @@ export class TaskRegistry {
   /** @throws DuplicateTaskError when a different task already has that name. */
   add(definition: TaskDefinition): void {
     const existing = this.byName.get(definition.name);
-    if (existing && existing.source !== definition.source) throw new DuplicateTaskError(definition.name);
+    if (existing && existing.source !== definition.source) throw duplicate(existing, definition);
     this.byName.set(definition.name, definition);
   }
 

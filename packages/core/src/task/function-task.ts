@@ -3,12 +3,13 @@ import { InvalidTaskOptionsError } from '../errors';
 import type { AsyncResult } from '../result/async-result';
 import type { ApplyOptions } from './apply-options';
 import { BaseTask } from './base-task';
+import { definitionSite } from './defined-at';
 import { sharedTasks, type TaskDefinition } from './definition';
 import { validateTaskOptions, type TaskOptions } from './options';
 import { requireHost, type TaskHost } from './task-host';
 
-/** The task object a bound function task receives first (Celery's `self`). */
-export type BoundTask = BaseTask<unknown[], unknown>;
+/** The task object a bound function task receives first (Celery's `self`): `self.request`, `self.retry()`… */
+export type BoundTask<TArgs extends unknown[] = unknown[], TReturn = unknown> = BaseTask<TArgs, TReturn>;
 
 /**
  * A function task: call it to run the body here (`ping()`), or send it to a worker with `delay`/`applyAsync`.
@@ -56,6 +57,8 @@ export function functionDefinition(options: TaskOptions, fn: Body): TaskDefiniti
     source: fn,
     explicitOptions: options,
     owner,
+    label: fn.name ? `function ${fn.name}` : 'an anonymous function',
+    definedAt: definitionSite(),
     create: () => new FunctionTask(fn),
     body: fn,
     skipsFirstParameter: options.bind === true,
@@ -85,17 +88,26 @@ export function taskFunction<TArgs extends unknown[], TReturn>(
 }
 
 /** Options of a bound function task (its body receives the task first). */
-export type BoundTaskOptions = TaskOptions & { bind: true };
+export type BoundTaskOptions = TaskOptions & {
+  /** Always `true`: the body receives the task object first. */
+  bind: true;
+};
+
+/** Options of a function task that is not bound (its body receives only the task's arguments). */
+export type UnboundTaskOptions = TaskOptions & {
+  /** Absent or `false`: the body receives only the task's arguments. @default false */
+  bind?: false;
+};
 
 /**
  * A function task registered in every App (Celery's `shared_task`); `delay` uses the current App.
  */
 export function sharedTask<TArgs extends unknown[], TReturn>(
   options: BoundTaskOptions,
-  fn: (self: BoundTask, ...args: TArgs) => TReturn,
+  fn: (self: BoundTask<TArgs, TReturn>, ...args: TArgs) => TReturn,
 ): TaskFunction<TArgs, TReturn>;
 export function sharedTask<TArgs extends unknown[], TReturn>(
-  options: TaskOptions,
+  options: UnboundTaskOptions,
   fn: (...args: TArgs) => TReturn,
 ): TaskFunction<TArgs, TReturn>;
 export function sharedTask<TArgs extends unknown[], TReturn>(

@@ -16,6 +16,7 @@ import {
 } from 'class-validator';
 import { InvalidTaskOptionsError, isError, type ValidationIssue } from '../errors';
 import { parseRateLimit, type RateLimit } from '../worker/run/rate-limit';
+import { payloadOptionProblem, type PayloadOption } from './payload-schema';
 
 /** A class of errors (`RangeError`, a custom `class DbDown extends Error`). */
 export type ErrorClass = abstract new (...args: never[]) => Error;
@@ -40,9 +41,9 @@ export interface TaskOptions {
   retryBackoffMax?: number;
   /** Full jitter: the backoff delay is drawn uniformly from [0, delay]. @default true */
   retryJitter?: boolean;
-  /** Errors (and their subclasses) after which the task is retried automatically. @default [] */
+  /** Errors (and their subclasses) after which the task is retried automatically. @default `[]` */
   autoretryFor?: ErrorClass[];
-  /** Errors that are never retried automatically, even when `autoretryFor` matches. @default [] */
+  /** Errors that are never retried automatically, even when `autoretryFor` matches. @default `[]` */
   dontAutoretryFor?: ErrorClass[];
   /** Hard limit in seconds: the run is given up as FAILURE (`TimeLimitExceeded`). @default none */
   timeLimit?: number;
@@ -58,7 +59,9 @@ export interface TaskOptions {
   acksLate?: boolean;
   /** The queue the task is sent to. @default the App's `defaultQueue` */
   queue?: string;
-  /** Message priority 0–255 (needs a queue declared with `x-max-priority`). @default none */
+  /**
+   * Message priority 0–255 (needs a queue declared with `x-max-priority`). @default none (messages carry 0)
+   */
   priority?: number;
   /**
    * Most runs per second of this task on each worker, in Celery's syntax: a number (per second) or
@@ -67,33 +70,58 @@ export interface TaskOptions {
    * `rate_limit` control command. @default none
    */
   rateLimit?: RateLimit;
+  /**
+   * Validates the arguments before sending and before every run, without decorator metadata: a
+   * class-validator DTO class or a Standard Schema (zod ≥ 3.24, valibot ≥ 1, arktype) checks the first
+   * positional argument; an array gives one per position (`undefined` skips one). Invalid arguments raise
+   * `TaskValidationError`. Replaces what `@ValidateArgs()` reads from `design:paramtypes`. @default none
+   */
+  payload?: PayloadOption;
 }
 
 /** Options that an App may default for all its tasks. */
-export type TaskDefaults = Omit<TaskOptions, 'name' | 'bind'>;
+export type TaskDefaults = Omit<TaskOptions, 'name' | 'bind' | 'payload'>;
 
 /** Effective options of one task in one App, after precedence and defaults. */
 export interface CompiledTaskOptions {
+  /** See {@link TaskOptions.name}. */
   readonly name: string;
+  /** See {@link TaskOptions.bind}. */
   readonly bind: boolean;
+  /** See {@link TaskOptions.maxRetries}. */
   readonly maxRetries: number;
+  /** See {@link TaskOptions.defaultRetryDelay}. */
   readonly defaultRetryDelay: number;
   /** Backoff base in seconds; 0 = no backoff. */
   readonly retryBackoff: number;
+  /** See {@link TaskOptions.retryBackoffMax}. */
   readonly retryBackoffMax: number;
+  /** See {@link TaskOptions.retryJitter}. */
   readonly retryJitter: boolean;
+  /** See {@link TaskOptions.autoretryFor}. */
   readonly autoretryFor: readonly ErrorClass[];
+  /** See {@link TaskOptions.dontAutoretryFor}. */
   readonly dontAutoretryFor: readonly ErrorClass[];
+  /** See {@link TaskOptions.timeLimit}; undefined for none. */
   readonly timeLimit: number | undefined;
+  /** See {@link TaskOptions.softTimeLimit}; undefined for none. */
   readonly softTimeLimit: number | undefined;
+  /** See {@link TaskOptions.ignoreResult}. */
   readonly ignoreResult: boolean;
+  /** See {@link TaskOptions.trackStarted}. */
   readonly trackStarted: boolean;
+  /** See {@link TaskOptions.trackReceived}. */
   readonly trackReceived: boolean;
+  /** See {@link TaskOptions.acksLate}. */
   readonly acksLate: boolean;
+  /** See {@link TaskOptions.queue}; undefined: the App's `defaultQueue`. */
   readonly queue: string | undefined;
+  /** See {@link TaskOptions.priority}; undefined for none. */
   readonly priority: number | undefined;
   /** As written (what `inspect registered` shows); null for none. */
   readonly rateLimit: RateLimit;
+  /** See {@link TaskOptions.payload}; undefined: `@ValidateArgs()` metadata, if any. */
+  readonly payload: PayloadOption | undefined;
 }
 
 export const DEFAULT_TASK_OPTIONS = {
@@ -131,6 +159,7 @@ export const TASK_OPTION_KEYS = [
   'queue',
   'priority',
   'rateLimit',
+  'payload',
 ] as const satisfies ReadonlyArray<keyof TaskOptions>;
 
 // ---- validation (class-validator) ----
@@ -187,6 +216,16 @@ function IsRateLimit(): PropertyDecorator {
   });
 }
 
+function IsPayloadOption(): PropertyDecorator {
+  return ValidateBy({
+    name: 'isPayloadOption',
+    validator: {
+      validate: (value: unknown) => payloadOptionProblem(value) === undefined,
+      defaultMessage: (args?: ValidationArguments) => payloadOptionProblem(args?.value) ?? '',
+    },
+  });
+}
+
 function IsBelowTimeLimit(): PropertyDecorator {
   return ValidateBy({
     name: 'isBelowTimeLimit',
@@ -221,6 +260,7 @@ class TaskOptionsSchema {
   @IsOptional() @IsString() @IsNotEmpty() queue?: string;
   @IsOptional() @IsInt() @Min(0) @Max(255) priority?: number;
   @IsOptional() @IsRateLimit() rateLimit?: RateLimit;
+  @IsOptional() @IsPayloadOption() payload?: PayloadOption;
 }
 
 /** Flattens class-validator errors into `{property, constraints}` with dotted paths. */
@@ -292,5 +332,6 @@ export function compileTaskOptions(
     queue: merged.queue,
     priority: merged.priority,
     rateLimit: merged.rateLimit ?? null,
+    payload: merged.payload,
   });
 }

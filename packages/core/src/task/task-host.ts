@@ -1,4 +1,5 @@
 import { QueueError } from '../errors';
+import { getTaskLogger } from '../logging/logger';
 import type { AsyncResult } from '../result/async-result';
 import type { ChordStore } from '../result/result-backend';
 import type { ApplyOptions } from './apply-options';
@@ -39,6 +40,8 @@ export interface TaskHost {
   runLocal(task: BaseTask, args: readonly unknown[]): Promise<unknown>;
 }
 
+const logger = getTaskLogger('queue.app');
+
 /** Hosts that are open, newest last: the newest is the current one (as Celery's `current_app`). */
 const openHosts: TaskHost[] = [];
 
@@ -49,12 +52,43 @@ export function pushHost(host: TaskHost): void {
 export function removeHost(host: TaskHost): void {
   const index = openHosts.lastIndexOf(host);
   if (index !== -1) openHosts.splice(index, 1);
+  if (chosen === host) chosen = undefined;
 }
+
+/** Whether the current host was chosen (`app.setAsCurrent()`), not just created last. */
+let chosen: TaskHost | undefined;
 
 /** Makes `host` the one that class tasks and shared tasks send through. */
 export function setCurrentHost(host: TaskHost): void {
   removeHost(host);
   openHosts.push(host);
+  chosen = host;
+}
+
+/** Class tasks bound to one App (`app.register(Cls)`): they send through it whatever App is current. */
+const boundHosts = new WeakMap<object, TaskHost>();
+const warnedClasses = new WeakSet<object>();
+
+export function bindHost(cls: object, host: TaskHost): void {
+  boundHosts.set(cls, host);
+}
+
+/**
+ * The App a class task sends through: the one it was registered with, else the current one. With several
+ * Apps open and none chosen, that is merely the newest: said once per class, since a second App (a test
+ * helper, a second broker) would otherwise redirect its tasks silently.
+ */
+export function hostForClass(cls: { name: string }, what: string): TaskHost {
+  const bound = boundHosts.get(cls);
+  if (bound) return bound;
+  const host = requireHost(what);
+  if (openHosts.length > 1 && chosen !== host && !warnedClasses.has(cls)) {
+    warnedClasses.add(cls);
+    logger.warn(
+      `${cls.name} sends through App '${host.name}', the newest of ${openHosts.length} open Apps; bind it with app.register(${cls.name}) or choose with app.setAsCurrent()`,
+    );
+  }
+  return host;
 }
 
 /** The host used by `Cls.delay()`/`sharedTask` calls: the most recently opened (or made current) one. */

@@ -12,6 +12,8 @@
  * // ... send tasks without a worker, then:
  * expect((app.transport as MemoryTransport).broker.depth('celery')).toBe(1);
  * ```
+ *
+ * @module \@queue/core/testing
  */
 export { MemoryBroker, type DeadLetter } from '../transport/memory/memory-broker';
 export { MemoryTransport } from '../transport/memory/memory-transport';

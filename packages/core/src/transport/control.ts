@@ -7,17 +7,21 @@ import type { JsonValue } from '../protocol/message';
 export interface ControlCommand {
   /** `ping`, `stats`, `active`, `revoke`, `shutdown`, … (Celery's names). */
   method: string;
+  /** The handler's keyword arguments (`{ task_id: [...], terminate: true }` for `revoke`). */
   arguments: Record<string, JsonValue>;
   /** Worker hostnames that should run it; null or empty: every worker (unless `pattern` is set). */
   destination: string[] | null;
   /** With `matcher` (`glob` or `pcre`): run on the workers whose hostname matches. */
   pattern?: string | null;
+  /** How `pattern` is read: `glob` (fnmatch) or `pcre` (a regular expression); null: `pattern` is ignored. */
   matcher?: 'glob' | 'pcre' | null;
 }
 
 /** One worker's answer: Celery's `{hostname: reply}`, e.g. `{ok: 'pong'}` or `{error: "KeyError('x')"}`. */
 export interface ControlReply {
+  /** The worker that answered (`name@host`). */
   hostname: string;
+  /** Its answer. */
   reply: JsonValue;
 }
 
@@ -50,4 +54,14 @@ export interface ControlChannel {
   broadcast(command: ControlCommand, options: BroadcastOptions): Promise<ControlReply[]>;
   /** Messages ready in `queue`, or undefined when the queue does not exist. */
   queueDepth(queue: string): Promise<number | undefined>;
+  /** Messages ready in `queue` and how many consumers it has, or undefined when the queue does not exist. */
+  queueStats(queue: string): Promise<QueueStats | undefined>;
+}
+
+/** What the broker says of one queue. */
+export interface QueueStats {
+  /** Messages ready in the queue (not those delivered and unacknowledged). */
+  readonly messages: number;
+  /** Consumers subscribed to it. */
+  readonly consumers: number;
 }

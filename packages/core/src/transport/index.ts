@@ -3,15 +3,17 @@
  * Redis and PostgreSQL backends). The contracts to implement, the registry that maps URL schemes to them,
  * and Celery's message protocol v2 (task messages and result bodies) to speak on the wire.
  *
- * @example A transport for `my://` URLs
+ * @example A transport for my:// URLs
  * ```ts
  * import { registerTransport, type Transport } from '@queue/core/transport';
  * registerTransport(['my'], (url, { options }) => new MyTransport(url, options));
  * // new App({ broker: 'my://host' }) now uses it
  * ```
+ *
+ * @module \@queue/core/transport
  */
 export type { ConsumeOptions, Consumer, Delivery, PublishOptions, Transport } from './transport';
-export type { BroadcastOptions, ControlChannel, ControlCommand, ControlReply } from './control';
+export type { BroadcastOptions, ControlChannel, ControlCommand, ControlReply, QueueStats } from './control';
 export type { CeleryEvent, EventChannel } from './events';
 export { publishFence, whileHolding, type LockService, type TransportLock } from './locks';
 export { isAddressedTo } from './control-addressing';

@@ -6,6 +6,7 @@ import { AsyncLocalStorage } from 'node:async_hooks';
  * holder is told (`onLost`), so at most one process holds a name at a time.
  */
 export interface TransportLock {
+  /** The lock's name. */
   readonly name: string;
   /** True until the lock is released or lost (its connection dropped). */
   readonly held: boolean;

@@ -9,15 +9,22 @@ export interface TransportContext {
   readonly options: Readonly<Record<string, unknown>>;
 }
 
+/** Everything a result backend factory may use. */
 export interface ResultBackendContext {
   /** The App's transport (the rpc backend shares its connection). */
   readonly transport: Transport;
+  /**
+   * The App's `transportOptions` (backends read the keys they share with the transport, e.g.
+   * `resultCacheSize`).
+   */
   readonly options: Readonly<Record<string, unknown>>;
   /** Seconds a stored result lives (`AppOptions.resultExpires`); null: until forgotten. */
   readonly resultExpires: number | null;
 }
 
+/** Makes the transport for an App's broker URL (the URL as the App was given it). */
 export type TransportFactory = (url: string, context: TransportContext) => Transport;
+/** Makes the result backend for an App's result backend URL (the URL as the App was given it). */
 export type ResultBackendFactory = (url: string, context: ResultBackendContext) => ResultBackend;
 
 const transports = new Map<string, TransportFactory>();

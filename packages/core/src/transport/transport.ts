@@ -5,12 +5,15 @@ import type { LockService } from './locks';
 
 /** One message handed to a consumer. Exactly one of `ack`, `requeue`, `deadLetter` settles it; later calls are ignored. */
 export interface Delivery {
+  /** The message as received. */
   readonly message: WireMessage;
   /** The queue it was consumed from. */
   readonly queue: string;
   /** The broker delivered it before (the previous consumer died or gave it back). */
   readonly redelivered: boolean;
+  /** The exchange it was published to ('' for the default exchange). */
   readonly exchange: string;
+  /** Its routing key (the queue name for direct sends). */
   readonly routingKey: string;
   /** Done with it: the broker forgets it. */
   ack(): void;
@@ -20,6 +23,7 @@ export interface Delivery {
   deadLetter(reason: string, detail: string): void;
 }
 
+/** Options of `Transport.consume()`. */
 export interface ConsumeOptions {
   /** Most deliveries held unsettled at once (AMQP `basic.qos` prefetch). */
   prefetch: number;
@@ -33,6 +37,7 @@ export interface Consumer {
   setPrefetch?(prefetch: number): Promise<void>;
 }
 
+/** Options of `Transport.publish()`. */
 export interface PublishOptions {
   /** Destination queue (through the default exchange, as Celery publishes). */
   queue: string;
@@ -47,6 +52,7 @@ export interface PublishOptions {
 export interface Transport {
   /** The broker URL with any password masked, for logs. */
   readonly displayUrl: string;
+  /** Opens the connection; resolves once the broker can be used (rejects when it cannot be reached). */
   connect(): Promise<void>;
   /** Resolves once the broker has the message (for AMQP: publisher confirm received). */
   publish(message: WireMessage, options: PublishOptions): Promise<void>;
@@ -60,4 +66,16 @@ export interface Transport {
   readonly events?: EventChannel;
   /** Named locks held through the transport's connection, when it has them (see `LockService`); the beat uses one. */
   readonly locks?: LockService;
+  /**
+   * Drops the messages ready in `queue` (not those delivered and unacked, nor delayed ones) and resolves
+   * with how many there were; undefined when the queue does not exist. For transports whose queues other
+   * processes share (`queue purge`).
+   */
+  purge?(queue: string): Promise<number | undefined>;
+  /**
+   * Calls `listener` each time the transport restores its connection after losing it (not on the first
+   * connect), for transports that reconnect by themselves; returns the function that removes the listener.
+   * Worker metrics count broker reconnects with it.
+   */
+  onReconnect?(listener: () => void): () => void;
 }

@@ -84,6 +84,23 @@ export class WorkerMonitor {
     this.counts[name] = (this.counts[name] ?? 0) + 1;
   }
 
+  /** How many tasks are held here now (scheduled, reserved or running). */
+  get holdingCount(): number {
+    return this.current.size;
+  }
+
+  /** How many held tasks are in `state`, and how many of those are not acked yet (no array is built). */
+  count(state?: TrackedState): { total: number; unacknowledged: number } {
+    let total = 0;
+    let unacknowledged = 0;
+    for (const tracked of this.current.values()) {
+      if (state !== undefined && tracked.state !== state) continue;
+      total++;
+      if (!tracked.acknowledged) unacknowledged++;
+    }
+    return { total, unacknowledged };
+  }
+
   inState(state: TrackedState): TrackedTask[] {
     return [...this.current.values()].filter((tracked) => tracked.state === state);
   }

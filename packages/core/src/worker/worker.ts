@@ -1,10 +1,10 @@
 import { EventEmitter } from 'node:events';
-import { hostname as osHostname } from 'node:os';
 import type { App } from '../app/app';
 import { ConfigurationError, TaskRevokedError } from '../errors';
 import { getTaskLogger, type Logger } from '../logging/logger';
 import { States, type TaskEnvelope } from '../protocol/message';
 import { serializeError } from '../protocol/result-codec';
+import { expandNodeName } from '../runtime/node-name';
 import { holdProcess } from '../runtime/process-hold';
 import type { BaseTask } from '../task/base-task';
 import type { Consumer, Delivery } from '../transport/transport';
@@ -25,6 +25,10 @@ import { Termination } from './run/termination';
 import { hasWorkflow, Workflow } from './run/workflow';
 import type { DeliveryInfo } from '../task/request';
 
+/**
+ * Options of `app.worker({...})` / `new Worker(app, {...})` (the `queue worker` command sets them from its
+ * flags).
+ */
 export interface WorkerOptions {
   /** Queues to consume. @default [app.defaultQueue] */
   queues?: string[];
@@ -32,7 +36,10 @@ export interface WorkerOptions {
   concurrency?: number;
   /** Prefetch = concurrency × this (messages reserved ahead of free slots). @default 4 */
   prefetchMultiplier?: number;
-  /** This worker's name (`name@host`), seen in `request.hostname` and STARTED meta. @default `queue@<hostname>` */
+  /**
+   * This worker's name (`name@host`), seen in `request.hostname` and STARTED meta; `%h`, `%n` and `%d` expand
+   * as in Celery (host name, without its domain, the domain). @default `queue@%h`
+   */
   hostname?: string;
   /** ETAs closer than this are waited for in memory; later ones go back to the broker's delay. @default 1000 */
   etaHoldMs?: number;
@@ -42,7 +49,10 @@ export interface WorkerOptions {
    * @default 'async'
    */
   pool?: 'async' | 'threads';
-  /** With `pool: 'threads'`: the module each thread loads to get this App's tasks. */
+  /**
+   * With `pool: 'threads'`: the module each thread loads to get this App's tasks. @default none (required by
+   * `pool: 'threads'`)
+   */
   threadApp?: ThreadAppModule;
   /** Send Celery's task events (`-E`). @default the App's `workerSendTaskEvents` */
   sendTaskEvents?: boolean;
@@ -65,10 +75,15 @@ export interface WorkerOptions {
 
 /** Events a worker emits, for monitoring and tests. */
 export interface WorkerEvents {
+  /** A task message was accepted (decoded, known, not revoked), before it waits for a free slot. */
   'task-received': [envelope: TaskEnvelope];
+  /** A run began. */
   'task-started': [envelope: TaskEnvelope];
+  /** A run returned (SUCCESS); `result` is its value. */
   'task-succeeded': [envelope: TaskEnvelope, result: unknown];
+  /** A run failed for good (FAILURE). */
   'task-failed': [envelope: TaskEnvelope, error: Error];
+  /** A run failed and the task was sent again for later (state RETRY). */
   'task-retried': [envelope: TaskEnvelope, error: Error];
   /** Discarded (`revoked`, `expired`) or stopped while running (`terminated`, with the signal's number). */
   'task-revoked': [envelope: TaskEnvelope, reason: 'revoked' | 'expired' | 'terminated', signum?: number];
@@ -94,6 +109,7 @@ const MINGLE_TIMEOUT_MS = 1000;
  * events when the transport carries them.
  */
 export class Worker extends EventEmitter<WorkerEvents> implements ControlledWorker {
+  /** This worker's name (`name@host`), as remote control and events know it. */
   readonly hostname: string;
   private concurrencyLimit: number;
   private readonly prefetchMultiplier: number;
@@ -123,12 +139,13 @@ export class Worker extends EventEmitter<WorkerEvents> implements ControlledWork
   private releaseProcess: (() => void) | undefined;
 
   constructor(
+    /** The App whose tasks this worker runs. */
     readonly app: App,
     options: WorkerOptions = {},
   ) {
     super();
     this.options = options;
-    this.hostname = options.hostname ?? `queue@${osHostname()}`;
+    this.hostname = expandNodeName(options.hostname ?? 'queue@%h');
     for (const queue of options.queues?.length ? options.queues : [app.defaultQueue])
       this.consumers.set(queue, PENDING_CONSUMER);
     this.concurrencyLimit = Math.max(1, Math.floor(options.concurrency ?? 10));
@@ -159,6 +176,7 @@ export class Worker extends EventEmitter<WorkerEvents> implements ControlledWork
     }
     this.host = {
       runner: this.runner,
+      tracer: app.tracer,
       backend: app.backend,
       hostname: this.hostname,
       logger: this.logger,
@@ -188,6 +206,7 @@ export class Worker extends EventEmitter<WorkerEvents> implements ControlledWork
     return [...this.consumers.keys()];
   }
 
+  /** Started and not stopping. */
   get running(): boolean {
     return this.state === 'running';
   }
@@ -323,10 +342,15 @@ export class Worker extends EventEmitter<WorkerEvents> implements ControlledWork
     return this.rateLimits.rateOf(taskName);
   }
 
+  /** Changes a task's time limits on this worker, for runs that start from now on (`time_limit`). */
   setTimeLimits(taskName: string, limits: TimeLimits): void {
     this.timeLimits.set(taskName, limits);
   }
 
+  /**
+   * Starts consuming `queue` (`add_consumer`); false when it is consumed already or the worker is not
+   * running.
+   */
   async addQueue(queue: string): Promise<boolean> {
     if (this.consumers.has(queue) || this.state !== 'running') return false;
     this.consumers.set(queue, PENDING_CONSUMER);
@@ -340,6 +364,7 @@ export class Worker extends EventEmitter<WorkerEvents> implements ControlledWork
     return true;
   }
 
+  /** Stops consuming `queue` (`cancel_consumer`); false when it was not consumed. */
   async cancelQueue(queue: string): Promise<boolean> {
     const consumer = this.consumers.get(queue);
     if (!consumer) return false;
@@ -363,14 +388,17 @@ export class Worker extends EventEmitter<WorkerEvents> implements ControlledWork
     return this.timeLimits.get(taskName);
   }
 
+  /** Whether this worker sends task events now. */
   get taskEvents(): boolean {
     return this.events?.taskEvents ?? false;
   }
 
+  /** Turns task events on or off (`enable_events`, `disable_events`). */
   setTaskEvents(enabled: boolean): void {
     this.events?.setTaskEvents(enabled);
   }
 
+  /** Sends a `worker-heartbeat` event now (`heartbeat`). */
   sendHeartbeat(): void {
     this.events?.heartbeat();
   }

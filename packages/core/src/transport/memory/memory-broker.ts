@@ -5,9 +5,13 @@ import { MemoryEventBus, MemoryMailbox } from './memory-mailbox';
 
 /** A message refused by a consumer, with why. */
 export interface DeadLetter {
+  /** The queue it was consumed from. */
   queue: string;
+  /** The message as it was delivered. */
   message: WireMessage;
+  /** A stable reason code (`unknown-task`, `invalid-json`, `rejected-by-task`, …). */
   reason: string;
+  /** A readable explanation. */
   detail: string;
 }
 
@@ -36,7 +40,14 @@ export class MemoryBroker {
   private readonly deadLetterList: DeadLetter[] = [];
   private dispatchScheduled = false;
   /** Remote control between the workers and clients on this broker. */
-  readonly mailbox = new MemoryMailbox((queue) => (this.queues.has(queue) ? this.depth(queue) : undefined));
+  readonly mailbox = new MemoryMailbox((queue) =>
+    this.queues.has(queue)
+      ? {
+          messages: this.depth(queue),
+          consumers: this.consumers.filter((consumer) => consumer.active && consumer.queue === queue).length,
+        }
+      : undefined,
+  );
   /** Celery events between the Apps on this broker. */
   readonly events = new MemoryEventBus();
   /** Named locks (one holder each) between the Apps on this broker: what keeps two beats from both sending. */
@@ -82,7 +93,12 @@ export class MemoryBroker {
     queue: string,
     prefetch: number,
     handler: (delivery: Delivery) => void,
-  ): { cancel(): void; setPrefetch(prefetch: number): void } {
+  ): {
+    /** Stops handing out messages to this consumer. */
+    cancel(): void;
+    /** Changes how many unsettled deliveries it may hold. */
+    setPrefetch(prefetch: number): void;
+  } {
     const consumer: MemoryConsumer = { queue, prefetch, unsettled: new Set(), handler, active: true };
     this.consumers.push(consumer);
     this.scheduleDispatch();

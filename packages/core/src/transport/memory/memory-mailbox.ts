@@ -1,5 +1,5 @@
 import type { JsonValue } from '../../protocol/message';
-import type { BroadcastOptions, ControlChannel, ControlCommand, ControlReply } from '../control';
+import type { BroadcastOptions, ControlChannel, ControlCommand, ControlReply, QueueStats } from '../control';
 import { isAddressedTo } from '../control-addressing';
 import type { CeleryEvent, EventChannel } from '../events';
 
@@ -17,7 +17,7 @@ function copy<T>(value: T): T {
 export class MemoryMailbox implements ControlChannel {
   private readonly nodes = new Map<string, ControlHandler>();
 
-  constructor(private readonly depthOf: (queue: string) => number | undefined) {}
+  constructor(private readonly statsOf: (queue: string) => QueueStats | undefined) {}
 
   async serve(hostname: string, handler: ControlHandler): Promise<() => Promise<void>> {
     this.nodes.set(hostname, handler);
@@ -46,7 +46,11 @@ export class MemoryMailbox implements ControlChannel {
   }
 
   async queueDepth(queue: string): Promise<number | undefined> {
-    return this.depthOf(queue);
+    return this.statsOf(queue)?.messages;
+  }
+
+  async queueStats(queue: string): Promise<QueueStats | undefined> {
+    return this.statsOf(queue);
   }
 }
 

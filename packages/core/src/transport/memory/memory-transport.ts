@@ -47,6 +47,7 @@ export class MemoryTransport implements Transport {
     return { tryAcquire: async (name) => this.broker.locks.acquire(name, this) };
   }
 
+  /** Nothing to open: the in-process broker is always there. */
   async connect(): Promise<void> {}
 
   async publish(message: WireMessage, options: PublishOptions): Promise<void> {

@@ -9,6 +9,7 @@ import { bindingOf, type TaskBinding } from '../../task/binding';
 import { validateArguments } from '../../task/payload-validation';
 import { runContext, type DeliveryInfo, type RunContext, type TaskRequest } from '../../task/request';
 import { decideRetry } from '../../task/retry-policy';
+import type { TaskTracer } from '../../tracing/task-tracer';
 import type { TaskRunner } from '../pools/task-runner';
 import { RunHooks } from './hooks';
 import { toJson, type RunReport } from './run-report';
@@ -41,6 +42,8 @@ export interface ExecutionHost {
   scheduleRetry(next: TaskEnvelope, delayMs: number, queue: string): Promise<void>;
   /** Callbacks, chains, errbacks and chords of the messages that carry them. */
   readonly workflow?: Workflow;
+  /** Spans around runs, when the App has `tracing: true`. */
+  readonly tracer?: TaskTracer;
 }
 
 /** A task's hard and soft time limits in seconds; null: none. */
@@ -75,7 +78,12 @@ function toError(value: unknown): Error {
  * (success, retry, failure, ignore, reject), report the state, call the hooks. Never throws: every error
  * becomes an outcome, except a report the backend refuses (the worker then gives the message back).
  */
-export async function executeTask(run: Run, host: ExecutionHost): Promise<Outcome> {
+export function executeTask(run: Run, host: ExecutionHost): Promise<Outcome> {
+  if (!host.tracer) return executeRun(run, host);
+  return host.tracer.run(run.envelope, run.delivery, host.hostname, () => executeRun(run, host));
+}
+
+async function executeRun(run: Run, host: ExecutionHost): Promise<Outcome> {
   const { task, envelope, report } = run;
   const binding = bindingOf(task);
   // A message's own limits win over the task's (as set at definition, or by the `time_limit` command).
@@ -193,6 +201,8 @@ async function afterError(
     retries: envelope.retries + 1,
     eta: new Date(decision.when).toISOString(),
   };
+  // RETRY is stored before the next attempt exists, so that its states (PROGRESS…) always come after it.
+  await report.retry(decision.exc);
   try {
     const delayMs = Math.max(0, decision.when - Date.now());
     await host.scheduleRetry(next, delayMs, delivery?.routingKey || options.queue || '');
@@ -205,7 +215,6 @@ async function afterError(
     );
     return { kind: 'requeue', error: toError(sendError) };
   }
-  await report.retry(decision.exc);
   await hooks.retried(decision.exc ?? error);
   return { kind: 'retry', error: decision.exc ?? error };
 }
