@@ -15,7 +15,7 @@ export interface ClientAppOptions {
  * The App of `--app`, or a bare one on `--broker` / `AMQP_URL`. One-shot commands print their results on
  * stdout, so their log lines (a reconnect, a dropped event) go to stderr.
  */
-export function clientApp(command: string, options: ClientAppOptions): App {
+export async function clientApp(command: string, options: ClientAppOptions): Promise<App> {
   configureLogging({ stream: 'stderr' });
   if (!options.app && !options.broker) {
     throw new CliUsageError(
@@ -23,7 +23,7 @@ export function clientApp(command: string, options: ClientAppOptions): App {
     );
   }
   return options.app
-    ? loadApp(options.app)
+    ? await loadApp(options.app)
     : new App({
         name: 'queue-cli',
         broker: options.broker,

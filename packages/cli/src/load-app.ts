@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { App } from '@queue/core';
 import { CliUsageError } from './cli-error';
 
@@ -33,6 +34,26 @@ function resolveModule(spec: string): string {
   }
 }
 
+// TypeScript turns import() into require() in CommonJS output: this keeps a real one, for ES modules.
+const dynamicImport = new Function('specifier', 'return import(specifier)') as (
+  specifier: string,
+) => Promise<Record<string, unknown>>;
+
+/**
+ * The module's exports: require() first (CommonJS, and ES modules without top-level await on Node ≥ 20.19),
+ * import() for the ES modules require() refuses (top-level await, or an older Node).
+ */
+async function importModule(path: string): Promise<Record<string, unknown>> {
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- the user's module, chosen at run time
+    return require(path) as Record<string, unknown>;
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code !== 'ERR_REQUIRE_ASYNC_MODULE' && code !== 'ERR_REQUIRE_ESM') throw error;
+  }
+  return dynamicImport(pathToFileURL(path).href);
+}
+
 /** The App found by `--app`, and where it came from (threads load the same module themselves). */
 export interface LoadedApp {
   app: App;
@@ -41,22 +62,21 @@ export interface LoadedApp {
 }
 
 /** The App of the module named by `--app` (see `loadAppModule`). */
-export function loadApp(spec: string): App {
-  return loadAppModule(spec).app;
+export async function loadApp(spec: string): Promise<App> {
+  return (await loadAppModule(spec)).app;
 }
 
 /**
  * Loads the module named by `--app` and returns its App: `module:exportName`, else the export named `app`,
  * the default export, or the only App among the exports (as Celery's `-A proj`).
  */
-export function loadAppModule(spec: string): LoadedApp {
+export async function loadAppModule(spec: string): Promise<LoadedApp> {
   if (!spec.trim()) throw new CliUsageError('--app: empty module name');
   const [moduleSpec, exportName] = spec.split(/:(?=[A-Za-z_$][\w$]*$)/);
   const path = resolveModule(moduleSpec!);
   let exports: Record<string, unknown>;
   try {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports -- the user's module, chosen at run time
-    exports = require(path) as Record<string, unknown>;
+    exports = await importModule(path);
   } catch (error) {
     throw new CliUsageError(`--app: loading ${moduleSpec} failed: ${(error as Error).message}`, {
       cause: error,

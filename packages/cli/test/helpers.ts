@@ -49,13 +49,14 @@ export interface RunningWorker {
   output(): string;
 }
 
-/** Starts `queue worker --app <fixture amqp-app.js>` on `queue`; resolves once it says it is ready. */
+/** Starts `queue worker --app <fixture, amqp-app.js by default>` on `queue`; resolves once it says it is ready. */
 export async function startWorker(
   queue: string,
   extra: string[],
   env: Record<string, string> = {},
+  appFixture = 'amqp-app.js',
 ): Promise<RunningWorker> {
-  const child = spawn(process.execPath, [bin, 'worker', '--app', fixture('amqp-app.js'), ...extra], {
+  const child = spawn(process.execPath, [bin, 'worker', '--app', fixture(appFixture), ...extra], {
     env: { ...process.env, AMQP_URL, QUEUE: queue, LOG_LEVEL: 'warn', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -161,6 +161,7 @@ describe('the packed packages, installed with npm outside the workspace', () => 
   /** The consumer's type-check, started as soon as the install is done: it is the slowest step (about
    * 13 s of CPU, most of it checking @types/node), so the other tests run while it does. */
   let typeCheck: Promise<Finished> | undefined;
+  let standardCheck: Promise<Finished> | undefined;
 
   /** The worker's own pid, as app.js wrote it (never 0 or our group: kill(0) would signal jest itself). */
   function workerPid(): number {
@@ -247,6 +248,15 @@ describe('the packed packages, installed with npm outside the workspace', () => 
         project,
         join(ROOT, 'node_modules', '.bin', 'tsc'),
         ['-p', 'tsconfig.json'],
+        consumerEnv(),
+        90_000,
+      ),
+    );
+    standardCheck = timed('tsc, standard decorators', () =>
+      runIn(
+        project,
+        join(ROOT, 'node_modules', '.bin', 'tsc'),
+        ['-p', 'tsconfig.standard.json'],
         consumerEnv(),
         90_000,
       ),
@@ -364,12 +374,22 @@ describe('the packed packages, installed with npm outside the workspace', () => 
     expect({ code, output: code === 0 ? '' : output }).toEqual({ code: 0, output: '' });
   });
 
-  test('a TypeScript consumer compiles against the shipped .d.ts (skipLibCheck off) and runs', async () => {
-    const tsc = await typeCheck!;
+  test.each([
+    ['legacy decorators with metadata, skipLibCheck off', () => typeCheck!, 'out'],
+    ['standard decorators (what tsc --init writes)', () => standardCheck!, 'out-standard'],
+  ])('a TypeScript consumer compiles against the shipped .d.ts (%s) and runs', async (_mode, check, out) => {
+    const tsc = await check();
     expect({ code: tsc.code, errors: tsc.stdout + tsc.stderr }).toEqual({ code: 0, errors: '' });
-    const run = await timed('run compiled .ts', () =>
-      runIn(project, process.execPath, ['out/typed.js'], consumerEnv({ LOG_LEVEL: 'error' }), 30_000),
+    const run = await timed(`run compiled .ts (${out})`, () =>
+      runIn(project, process.execPath, [`${out}/typed.js`], consumerEnv({ LOG_LEVEL: 'error' }), 30_000),
     );
-    expect(resultOf(run)).toEqual({ sum: 5, doubled: 42, chained: 10, loaded: 5 });
+    expect(resultOf(run)).toEqual({
+      sum: 5,
+      doubled: 42,
+      chained: 10,
+      half: 4,
+      refused: 'refused',
+      loaded: 5,
+    });
   });
 });

@@ -72,7 +72,7 @@ function banner(app: App, beat: Beat): string {
  */
 export async function runBeat(options: BeatCommandOptions): Promise<void> {
   configureLogging({ level: options.loglevel, format: options.logFormat });
-  const loaded = loadApp(options.app);
+  const loaded = await loadApp(options.app);
   const app = senderApp(loaded, options.broker);
   const beat = new Beat(app, {
     scheduleFile: options.scheduleFile ?? DEFAULT_SCHEDULE_FILE,

@@ -29,7 +29,7 @@ async function warnWithoutConsumer(app: App, queue: string): Promise<void> {
 }
 
 export async function runCall(taskName: string, options: CallCommandOptions): Promise<number> {
-  const app = clientApp('call', options);
+  const app = await clientApp('call', options);
   try {
     const result = await app.sendTask(taskName, options.args, options.kwargs, {
       countdown: options.countdown,

@@ -79,7 +79,7 @@ export async function runControl(
     throw new CliUsageError(`control: unknown '${method}' (choose: ${CONTROL_METHODS.join(', ')})`);
   const methodArgs = command.build(args, options);
   if (!methodArgs) throw new CliUsageError(`control: usage: queue control ${command.usage}`);
-  const app = clientApp('control', options);
+  const app = await clientApp('control', options);
   try {
     const control = controlOf(app);
     await app.connect();

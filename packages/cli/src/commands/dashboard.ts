@@ -22,7 +22,10 @@ export interface DashboardCommandOptions extends ClientAppOptions {
   enableEvents?: boolean;
 }
 
-function authOf(options: DashboardCommandOptions, dashboard: typeof DashboardModule): DashboardAuth | undefined {
+function authOf(
+  options: DashboardCommandOptions,
+  dashboard: typeof DashboardModule,
+): DashboardAuth | undefined {
   const auth: DashboardAuth = {};
   if (options.basicAuth) auth.basic = dashboard.parseBasicAuth(options.basicAuth);
   if (options.token) auth.token = options.token;
@@ -36,7 +39,7 @@ function authOf(options: DashboardCommandOptions, dashboard: typeof DashboardMod
 export async function runDashboard(options: DashboardCommandOptions): Promise<number> {
   const dashboard = loadDashboard();
   const auth = authOf(options, dashboard);
-  const app = clientApp('dashboard', options);
+  const app = await clientApp('dashboard', options);
   const stopHandlers: Array<() => void> = [];
   try {
     eventsOf(app);
@@ -59,7 +62,8 @@ export async function runDashboard(options: DashboardCommandOptions): Promise<nu
       inspectIntervalMs: Math.max(1, Math.round(options.inspectInterval * 1000)),
       enableEvents: options.enableEvents ?? false,
     });
-    const loopback = options.host === 'localhost' || options.host === '::1' || options.host.startsWith('127.');
+    const loopback =
+      options.host === 'localhost' || options.host === '::1' || options.host.startsWith('127.');
     if (!loopback && !auth)
       process.stderr.write(
         `queue dashboard: warning: listening on ${options.host} without --basic-auth or --token: anyone who reaches it can revoke tasks and stop workers\n`,

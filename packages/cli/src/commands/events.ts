@@ -83,7 +83,7 @@ export function formatEvent(event: CeleryEvent): string {
  * closing the connection first (its private queue goes with it).
  */
 export async function runEvents(options: EventsCommandOptions): Promise<number> {
-  const app = clientApp('events', options);
+  const app = await clientApp('events', options);
   const stopHandlers: Array<() => void> = [];
   try {
     const events = eventsOf(app);

@@ -41,7 +41,7 @@ export async function runInspect(
   }
   if (what === 'query_task' && args.length === 0)
     throw new CliUsageError('inspect query_task: give task ids');
-  const app = clientApp('inspect', options);
+  const app = await clientApp('inspect', options);
   try {
     const control = controlOf(app);
     await app.connect();

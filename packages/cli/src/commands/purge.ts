@@ -15,7 +15,7 @@ const plural = (n: number) => `${n} message${n === 1 ? '' : 's'}`;
  * messages each queue lost. Exit 0 when purged, 1 when the answer was no, 2 for usage errors.
  */
 export async function runPurge(options: PurgeCommandOptions): Promise<number> {
-  const app = clientApp('purge', options);
+  const app = await clientApp('purge', options);
   try {
     const transport = app.transport;
     if (!transport.purge || transport.displayUrl.startsWith('memory:')) {

@@ -17,16 +17,16 @@ const UNREADABLE: Record<string, string> = {
 };
 
 /** The App to read from: `--app`'s, or one on `--result-backend` (a broker is then optional). */
-function resultApp(options: ResultCommandOptions): App {
+async function resultApp(options: ResultCommandOptions): Promise<App> {
   if (!options.app && !options.broker) {
     if (!options.resultBackend) {
       throw new CliUsageError(
         'queue result needs --result-backend <url> (redis://…, postgresql://…) or --app <module>',
       );
     }
-    return clientApp('result', { ...options, broker: 'memory://' }); // nothing is sent: no broker needed
+    return await clientApp('result', { ...options, broker: 'memory://' }); // nothing is sent: no broker needed
   }
-  return clientApp('result', options);
+  return await clientApp('result', options);
 }
 
 /** `{ id, state, result | error, traceback, date_done }`, as stored. */
@@ -50,7 +50,7 @@ function printable(id: string, stored: StateMessage | undefined): Record<string,
  * yet ready, 1 for FAILURE/REVOKED, nothing stored, or a timeout; 2 for a backend that keeps nothing to read.
  */
 export async function runResult(taskId: string, options: ResultCommandOptions): Promise<number> {
-  const app = resultApp(options);
+  const app = await resultApp(options);
   try {
     const scheme = app.resultBackendName.toLowerCase();
     const unreadable = UNREADABLE[scheme];

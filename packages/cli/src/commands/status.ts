@@ -15,7 +15,7 @@ const STATE_OF_PLACE: Record<string, string> = { active: 'STARTED', reserved: 'R
  * (still queued, or finished long ago / on a worker that is gone). Exit 0 when a worker knew it, 1 otherwise.
  */
 export async function runStatus(taskId: string, options: StatusCommandOptions): Promise<number> {
-  const app = clientApp('status', options);
+  const app = await clientApp('status', options);
   try {
     const control = controlOf(app);
     await app.connect();

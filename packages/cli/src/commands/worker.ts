@@ -49,7 +49,7 @@ export async function runWorker(options: WorkerCommandOptions): Promise<void> {
     throw new CliUsageError(`--pool: '${options.pool}' is not available (choose: ${POOLS.join(', ')})`);
   }
   configureLogging({ level: options.loglevel, format: options.logFormat });
-  const loaded = loadAppModule(options.app);
+  const loaded = await loadAppModule(options.app);
   const app = loaded.app;
   const worker = app.worker({
     pool: options.pool as (typeof POOLS)[number],

@@ -12,17 +12,35 @@ function card(label: string, id: string): HTMLElement {
 
 /** The landing page: fleet totals, tasks by state, and succeeded/failed per second over the window. */
 export function overviewView(root: HTMLElement, store: Store): () => void {
+  // Seconds shown: the whole window (15 min) or a zoom on the last minutes.
+  let shown = store.info?.throughputWindow ?? 900;
   const chartOptions = (): ChartOptions => ({
     title: 'Succeeded and failed tasks per second',
-    from: `−${duration(store.info?.throughputWindow ?? 900)}`,
+    from: `−${duration(Math.min(shown, store.throughput.succeeded.length || shown))}`,
     to: 'now',
     area: true,
     unit: '/s',
   });
   const series = (): Series[] => [
-    { label: 'succeeded', className: 'series-ok', values: store.throughput.succeeded },
-    { label: 'failed', className: 'series-fail', values: store.throughput.failed },
+    { label: 'succeeded', className: 'series-ok', values: store.throughput.succeeded.slice(-shown) },
+    { label: 'failed', className: 'series-fail', values: store.throughput.failed.slice(-shown) },
   ];
+  const windows: Array<[number, string]> = [
+    [60, '1 min'],
+    [300, '5 min'],
+    [store.info?.throughputWindow ?? 900, duration(store.info?.throughputWindow ?? 900)],
+  ];
+  const zoom = h('div', { class: 'segmented', role: 'group', 'aria-label': 'chart window' });
+  const zoomButtons = windows.map(([seconds, label]) => {
+    const button = h('button', { type: 'button', 'data-window': seconds, 'aria-pressed': String(seconds === shown) }, label);
+    button.addEventListener('click', () => {
+      shown = seconds;
+      for (const other of zoomButtons) other.setAttribute('aria-pressed', String(other === button));
+      renderThroughput();
+    });
+    return button;
+  });
+  zoom.append(...zoomButtons);
   const chart = lineChart(series(), chartOptions());
   chart.id = 'throughput-chart';
   const byState = h('div', { class: 'state-counts' });
@@ -34,11 +52,11 @@ export function overviewView(root: HTMLElement, store: Store): () => void {
       { class: 'stats' },
       card('Workers online', 'stat-workers'),
       card('Tasks running', 'stat-running'),
-      card(`Succeeded (window)`, 'stat-succeeded'),
-      card(`Failed (window)`, 'stat-failed'),
+      card(`Succeeded (${duration(store.info?.throughputWindow ?? 900)})`, 'stat-succeeded'),
+      card(`Failed (${duration(store.info?.throughputWindow ?? 900)})`, 'stat-failed'),
       card('Messages queued', 'stat-queued'),
     ),
-    h('section', { class: 'card' }, h('h2', {}, 'Throughput'), chart),
+    h('section', { class: 'card' }, h('div', { class: 'card-head' }, h('h2', {}, 'Throughput'), zoom), chart),
     h('section', { class: 'card' }, h('h2', {}, 'Tasks by state'), byState),
   );
 

@@ -207,6 +207,10 @@ export function tasksView(root: HTMLElement, store: Store, params: URLSearchPara
       const task = index < last ? store.tasks.get(filtered[index]!) : undefined;
       row.element.hidden = !task;
       if (task) showTask(row, task, index);
+      else if (row.taskId !== null) {
+        row.taskId = null; // a spare row: it shows no task, and no selector should find one in it
+        delete row.element.dataset.taskId;
+      }
     });
   };
 

@@ -42,7 +42,7 @@ function makeRow(worker: WorkerView): Row {
     processed: cell('num'),
     load: cell('num'),
     heartbeat: cell(),
-    queues: cell('queues'),
+    queues: h('span', { class: 'queues' }),
   };
   const button = (label: string, title: string, onClick: (button: HTMLButtonElement) => void, danger = false) => {
     const element = h('button', { type: 'button', class: danger ? 'danger small' : 'small', title }, label);
@@ -77,8 +77,8 @@ function makeRow(worker: WorkerView): Row {
     cells.processed,
     cells.load,
     cells.heartbeat,
-    cells.queues,
-    h('td', { class: 'actions' }, ...buttons),
+    h('td', {}, cells.queues),
+    h('td', {}, h('span', { class: 'actions' }, ...buttons)),
   );
   return { tr, cells, buttons, worker };
 }
@@ -97,7 +97,9 @@ function updateRow(row: Row, worker: WorkerView): void {
   cells.pool.title = worker.uptime === null ? '' : `up ${duration(worker.uptime)}, prefetch ${worker.prefetch ?? '?'}`;
   setText(cells.active, count(worker.active));
   setText(cells.processed, count(worker.processed));
-  setText(cells.load, worker.loadavg ? worker.loadavg.map((load) => load.toFixed(2)).join(' ') : '—');
+  // The 1-minute load; the 5- and 15-minute ones in the tooltip.
+  setText(cells.load, worker.loadavg?.length ? worker.loadavg[0]!.toFixed(2) : '—');
+  cells.load.title = worker.loadavg ? `load average (1, 5, 15 min): ${worker.loadavg.map((load) => load.toFixed(2)).join(', ')}` : '';
   setText(cells.heartbeat, heartbeatLabel(worker));
   setText(cells.queues, worker.queues.join(', ') || '—');
   cells.queues.title = `${worker.registered.length} registered tasks:\n${worker.registered.join('\n')}`;
