@@ -1,7 +1,8 @@
 import { existsSync } from 'node:fs';
-import { isAbsolute, resolve } from 'node:path';
+import { dirname, isAbsolute, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { App } from '@queue/core';
+import { addPluginSearchPath } from '@queue/core/transport';
 import { CliUsageError } from './cli-error';
 
 function looksLikeApp(value: unknown): value is App {
@@ -74,6 +75,8 @@ export async function loadAppModule(spec: string): Promise<LoadedApp> {
   if (!spec.trim()) throw new CliUsageError('--app: empty module name');
   const [moduleSpec, exportName] = spec.split(/:(?=[A-Za-z_$][\w$]*$)/);
   const path = resolveModule(moduleSpec!);
+  // The app's own dependencies (@queue/redis, @queue/postgres) live beside it, not beside the CLI.
+  addPluginSearchPath(dirname(path));
   let exports: Record<string, unknown>;
   try {
     exports = await importModule(path);

@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { App } from '@queue/core';
 import '@queue/redis';
@@ -15,13 +16,18 @@ const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379/0';
 const PROJECT = join(__dirname, '..', '..', '..', 'apps', 'sample');
 
 /** `queue <args>` run from PROJECT; `onStderr` sees its stderr so far as it grows; killed after 20 s. */
-function queue(args: string[], onStderr: (text: string) => void = () => undefined): Promise<Finished> {
+function queue(
+  args: string[],
+  onStderr: (text: string) => void = () => undefined,
+  cwd = PROJECT,
+  extraEnv: Record<string, string> = {},
+): Promise<Finished> {
   const started = Date.now();
   return new Promise((resolve) => {
     const { AMQP_URL: _ignored, ...env } = process.env;
     const child = spawn(process.execPath, [bin, ...args], {
-      cwd: PROJECT,
-      env: { ...env, LOG_LEVEL: 'error' },
+      cwd,
+      env: { ...env, LOG_LEVEL: 'error', ...extraEnv },
     });
     let stdout = '';
     let stderr = '';
@@ -108,6 +114,19 @@ test('an id with nothing stored: PENDING, exit 1', async () => {
   expect(read.stderr).toBe(
     'no state stored for 00000000-0000-4000-8000-00000000dead in the redis result backend\n',
   );
+});
+
+test("--app's own dependencies serve its result backend, whatever the working directory", async () => {
+  // The sample's worker module, its redis:// backend from RESULT_BACKEND; @queue/redis is installed only
+  // beside it (apps/sample/node_modules), not in the working directory nor beside the CLI.
+  const worker = join(PROJECT, 'dist', 'worker.js');
+  const run = await queue(['result', 'no-such-task', '--app', worker], undefined, tmpdir(), {
+    RESULT_BACKEND: REDIS_URL,
+  });
+  expect({ code: run.code, out: run.stdout.trim() }).toEqual({
+    code: 1,
+    out: '{"id":"no-such-task","state":"PENDING","result":null,"date_done":null}',
+  });
 });
 
 test('rpc:// keeps no states: one line that says so, exit 2', async () => {

@@ -67,7 +67,9 @@ export function updateChart(chart: HTMLElement, series: Series[], options: Chart
       if (options.area) {
         const first = run.split(' ')[0]!.split(',')[0];
         const last = run.split(' ').at(-1)!.split(',')[0];
-        svg.append(s('polygon', { points: `${first},100 ${run} ${last},100`, class: `area ${line.className}` }));
+        svg.append(
+          s('polygon', { points: `${first},100 ${run} ${last},100`, class: `area ${line.className}` }),
+        );
       }
       svg.append(s('polyline', { points: run, class: `line ${line.className}` }));
     }

@@ -77,7 +77,12 @@ function showLogin(): void {
     'form',
     { class: 'card login', id: 'login' },
     h('h1', {}, 'Sign in'),
-    h('p', { class: 'muted' }, token() ? 'That token was refused. ' : '', 'This dashboard needs its access token.'),
+    h(
+      'p',
+      { class: 'muted' },
+      token() ? 'That token was refused. ' : '',
+      'This dashboard needs its access token.',
+    ),
     input,
     h('button', { type: 'submit' }, 'Open the dashboard'),
   );

@@ -3,6 +3,7 @@
 import { build } from 'esbuild';
 import { copyFileSync, mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import process from 'node:process';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -22,6 +23,6 @@ try {
   });
   copyFileSync(join(root, 'client', 'app.css'), join(out, 'app.css'));
 } catch (error) {
-  console.error(`dashboard bundle: ${error.message.split('\n')[0]}`);
+  process.stderr.write(`dashboard bundle: ${error.message.split('\n')[0]}\n`);
   process.exit(1);
 }

@@ -47,7 +47,10 @@ const BACKEND_READ_TIMEOUT_MS = 1500;
 const nowSeconds = () => Date.now() / 1000;
 
 function replyError(reply: Json): string | undefined {
-  return typeof reply === 'object' && reply !== null && !Array.isArray(reply) && typeof reply.error === 'string'
+  return typeof reply === 'object' &&
+    reply !== null &&
+    !Array.isArray(reply) &&
+    typeof reply.error === 'string'
     ? reply.error
     : undefined;
 }
@@ -111,9 +114,13 @@ export class Dashboard extends EventEmitter<DashboardEvents> {
     this.logger = getTaskLogger('queue.dashboard');
     const control = this.controlChannel();
     // Inspect answers keep a heartbeat-less worker online for a bit over two rounds.
-    this.workerStore = new WorkerStore((this.options.inspectIntervalMs * 2.5 + this.options.controlTimeoutMs) / 1000);
+    this.workerStore = new WorkerStore(
+      (this.options.inspectIntervalMs * 2.5 + this.options.controlTimeoutMs) / 1000,
+    );
     this.tasks = new TaskStore(this.options.maxTasks, (record) => this.evicted(record));
-    const historyLength = Math.ceil((this.options.throughputWindowSeconds * 1000) / this.options.queueIntervalMs);
+    const historyLength = Math.ceil(
+      (this.options.throughputWindowSeconds * 1000) / this.options.queueIntervalMs,
+    );
     this.queueStore = new QueueStore(Math.min(historyLength, 1000));
     this.throughput = new Throughput(this.options.throughputWindowSeconds, nowSeconds());
     this.inspector = new Inspector(
@@ -135,7 +142,12 @@ export class Dashboard extends EventEmitter<DashboardEvents> {
     );
     this.follower =
       this.options.progress && this.backendReadable
-        ? new ProgressFollower(app, this.options.maxFollowed, (id, state) => this.backendStateOf(id, state), this.logger)
+        ? new ProgressFollower(
+            app,
+            this.options.maxFollowed,
+            (id, state) => this.backendStateOf(id, state),
+            this.logger,
+          )
         : undefined;
   }
 
@@ -324,7 +336,8 @@ export class Dashboard extends EventEmitter<DashboardEvents> {
 
   private applyRound(round: InspectionRound): void {
     const { asked } = round;
-    for (const [hostname, reply] of Object.entries(round.stats)) this.workerStore.applyStats(hostname, reply, asked);
+    for (const [hostname, reply] of Object.entries(round.stats))
+      this.workerStore.applyStats(hostname, reply, asked);
     for (const [hostname, reply] of Object.entries(round.activeQueues))
       this.workerStore.applyActiveQueues(hostname, reply, asked);
     for (const [hostname, reply] of Object.entries(round.registered))
@@ -367,7 +380,8 @@ export class Dashboard extends EventEmitter<DashboardEvents> {
   /** Queues to read without the management API: the configured ones, the default, the workers', the sent-to. */
   private watchedQueues(): string[] {
     const names = new Set([...this.options.queues, this.app.defaultQueue]);
-    for (const worker of this.workerStore.views(nowSeconds())) if (worker.online) for (const q of worker.queues) names.add(q);
+    for (const worker of this.workerStore.views(nowSeconds()))
+      if (worker.online) for (const q of worker.queues) names.add(q);
     for (const queue of this.sentQueues) names.add(queue);
     return [...names];
   }
@@ -376,7 +390,8 @@ export class Dashboard extends EventEmitter<DashboardEvents> {
     if (queue === '' || queue.length > 255) return;
     this.sentQueues.delete(queue);
     this.sentQueues.add(queue);
-    if (this.sentQueues.size > MAX_SENT_QUEUES) this.sentQueues.delete(this.sentQueues.values().next().value!);
+    if (this.sentQueues.size > MAX_SENT_QUEUES)
+      this.sentQueues.delete(this.sentQueues.values().next().value!);
   }
 
   private every(ms: number, run: () => unknown): void {
@@ -392,14 +407,18 @@ export class Dashboard extends EventEmitter<DashboardEvents> {
   private eventChannel(): EventChannel {
     const events = this.app.transport.events;
     if (!events)
-      throw new DashboardUnsupportedError(`the broker ${this.app.transport.displayUrl} carries no Celery events`);
+      throw new DashboardUnsupportedError(
+        `the broker ${this.app.transport.displayUrl} carries no Celery events`,
+      );
     return events;
   }
 
   private controlChannel(): ControlChannel {
     const control = this.app.transport.control;
     if (!control)
-      throw new DashboardUnsupportedError(`the broker ${this.app.transport.displayUrl} has no remote control`);
+      throw new DashboardUnsupportedError(
+        `the broker ${this.app.transport.displayUrl} has no remote control`,
+      );
     return control;
   }
 }

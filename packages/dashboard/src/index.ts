@@ -28,7 +28,11 @@ export {
 export { DashboardOptionsError, DashboardUnsupportedError, ManagementApiError } from './errors';
 export { DashboardAssetsError } from './server/assets';
 export { dashboardPlugin, type DashboardPluginOptions } from './server/plugin';
-export { startDashboardServer, type DashboardServerOptions, type RunningDashboard } from './server/standalone';
+export {
+  startDashboardServer,
+  type DashboardServerOptions,
+  type RunningDashboard,
+} from './server/standalone';
 export type {
   ActionResult,
   DashboardInfo,

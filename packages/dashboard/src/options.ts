@@ -106,9 +106,24 @@ export function compileDashboardOptions(options: DashboardOptions = {}): Compile
   const queues = [...new Set((options.queues ?? []).map((queue) => queue.trim()).filter(Boolean))];
   return {
     maxTasks: positiveInteger(options.maxTasks, d.maxTasks, 'maxTasks', 1_000_000),
-    inspectIntervalMs: positiveInteger(options.inspectIntervalMs, d.inspectIntervalMs, 'inspectIntervalMs', 3_600_000),
-    queueIntervalMs: positiveInteger(options.queueIntervalMs, d.queueIntervalMs, 'queueIntervalMs', 3_600_000),
-    controlTimeoutMs: positiveInteger(options.controlTimeoutMs, d.controlTimeoutMs, 'controlTimeoutMs', 60_000),
+    inspectIntervalMs: positiveInteger(
+      options.inspectIntervalMs,
+      d.inspectIntervalMs,
+      'inspectIntervalMs',
+      3_600_000,
+    ),
+    queueIntervalMs: positiveInteger(
+      options.queueIntervalMs,
+      d.queueIntervalMs,
+      'queueIntervalMs',
+      3_600_000,
+    ),
+    controlTimeoutMs: positiveInteger(
+      options.controlTimeoutMs,
+      d.controlTimeoutMs,
+      'controlTimeoutMs',
+      60_000,
+    ),
     managementUrl,
     queues,
     enableEvents: options.enableEvents ?? d.enableEvents,

@@ -20,7 +20,8 @@ import { bundleAssets, waitFor } from './helpers';
  */
 requireCelery();
 const CHROMIUM = '/usr/bin/chromium';
-if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: run scripts/services.sh (installs chromium)`);
+if (!existsSync(CHROMIUM))
+  throw new Error(`${CHROMIUM} is missing: run scripts/services.sh (installs chromium)`);
 
 jest.setTimeout(40_000);
 
@@ -50,13 +51,16 @@ const fail = app.task({ name: 'dash.ts.fail' }, (message: string) => {
   throw new RangeError(message);
 });
 const echo = app.task({ name: 'dash.ts.echo' }, (text: string) => text);
-const progress = app.task({ name: 'dash.ts.progress', bind: true }, async (self, steps: number, stepMs: number) => {
-  for (let step = 1; step <= steps; step += 1) {
-    await self.sleepMs(stepMs);
-    await self.updateState('PROGRESS', { percent: (step / steps) * 100 });
-  }
-  return steps;
-});
+const progress = app.task(
+  { name: 'dash.ts.progress', bind: true },
+  async (self, steps: number, stepMs: number) => {
+    for (let step = 1; step <= steps; step += 1) {
+      await self.sleepMs(stepMs);
+      await self.updateState('PROGRESS', { percent: (step / steps) * 100 });
+    }
+    return steps;
+  },
+);
 
 const CHROMIUM_ARGS = [
   '--headless',
@@ -90,7 +94,19 @@ beforeAll(async () => {
       env: { AMQP_URL, REDIS_URL },
       // prefork with one child: the main process answers control (terminate) while the child runs a task;
       // -E: task events; heartbeats on (the default) so it shows as online from events.
-      flags: ['-P', 'prefork', '-c', '1', '--prefetch-multiplier', '1', '-E', '-l', 'info', '--without-mingle', '--without-gossip'],
+      flags: [
+        '-P',
+        'prefork',
+        '-c',
+        '1',
+        '--prefetch-multiplier',
+        '1',
+        '-E',
+        '-l',
+        'info',
+        '--without-mingle',
+        '--without-gossip',
+      ],
       detached: true,
     }).then((spawned) => (python = spawned)),
     chromium
@@ -174,7 +190,10 @@ async function send(result: Promise<{ id: string }>): Promise<string> {
 
 /** The number the page's progress bar shows (aria-valuenow), or null. */
 async function barValue(page: Page): Promise<number | null> {
-  const value = await page.locator('#task-progress [role="progressbar"]').getAttribute('aria-valuenow', { timeout: 1000 }).catch(() => null);
+  const value = await page
+    .locator('#task-progress [role="progressbar"]')
+    .getAttribute('aria-valuenow', { timeout: 1000 })
+    .catch(() => null);
   return value === null ? null : Number(value);
 }
 
@@ -189,17 +208,34 @@ it('shows the Python and the TypeScript worker, with their software, pool and he
   const ts = page.locator(`tr[data-hostname="${TS_HOST}"]`);
   await py.locator('.sw', { hasText: 'py-celery 5.2' }).waitFor();
   await ts.locator('.sw', { hasText: 'queue-ts' }).waitFor();
-  await eventually(async () => (await py.getAttribute('data-online')) === 'true' && (await ts.getAttribute('data-online')) === 'true', 'both online');
-  await eventually(async () => (await py.locator('td').nth(2).textContent()) === 'prefork × 1', 'python pool from inspect stats');
+  await eventually(
+    async () =>
+      (await py.getAttribute('data-online')) === 'true' && (await ts.getAttribute('data-online')) === 'true',
+    'both online',
+  );
+  await eventually(
+    async () => (await py.locator('td').nth(2).textContent()) === 'prefork × 1',
+    'python pool from inspect stats',
+  );
   expect(await ts.locator('td').nth(2).textContent()).toBe('async × 4');
-  await eventually(async () => /s ago|just now/.test((await py.locator('td').nth(6).textContent()) ?? ''), 'python heartbeat');
+  await eventually(
+    async () => /s ago|just now/.test((await py.locator('td').nth(6).textContent()) ?? ''),
+    'python heartbeat',
+  );
   expect(await ts.locator('.queues').textContent()).toBe(TS_QUEUE);
   await eventually(async () => (await py.locator('.queues').textContent()) === PY_QUEUE, 'python queues');
 
   // Pool +1 on the Python worker: Celery answers, and the next inspection shows two processes.
   await py.getByRole('button', { name: 'Pool +1' }).click();
-  await eventually(async () => /pool will grow/.test((await page.locator('#notice').textContent()) ?? ''), 'pool grow reply');
-  await eventually(async () => (await py.locator('td').nth(2).textContent()) === 'prefork × 2', 'grown pool', 20_000);
+  await eventually(
+    async () => /pool will grow/.test((await page.locator('#notice').textContent()) ?? ''),
+    'pool grow reply',
+  );
+  await eventually(
+    async () => (await py.locator('td').nth(2).textContent()) === 'prefork × 2',
+    'grown pool',
+    20_000,
+  );
   await screenshot(page, 'workers');
   expect(problemsOf(page)).toEqual([]);
   timings.workers = Date.now() - started;
@@ -216,10 +252,22 @@ it('lists the tasks of both workers live, filters them, and shows arguments as t
     xss: await send(echo.delay(XSS)),
   };
   const row = (id: string) => page.locator(`#task-list .vrow[data-task-id="${id}"]`);
-  await eventually(async () => (await row(ids.pyAdd).locator('.state').textContent()) === 'SUCCESS', 'python add in the list');
-  await eventually(async () => (await row(ids.tsFail).locator('.state').textContent()) === 'FAILURE', 'ts fail in the list');
-  await eventually(async () => (await row(ids.pyFail).locator('.state').textContent()) === 'FAILURE', 'python fail in the list');
-  await eventually(async () => (await row(ids.xss).locator('.state').textContent()) === 'SUCCESS', 'echo in the list');
+  await eventually(
+    async () => (await row(ids.pyAdd).locator('.state').textContent()) === 'SUCCESS',
+    'python add in the list',
+  );
+  await eventually(
+    async () => (await row(ids.tsFail).locator('.state').textContent()) === 'FAILURE',
+    'ts fail in the list',
+  );
+  await eventually(
+    async () => (await row(ids.pyFail).locator('.state').textContent()) === 'FAILURE',
+    'python fail in the list',
+  );
+  await eventually(
+    async () => (await row(ids.xss).locator('.state').textContent()) === 'SUCCESS',
+    'echo in the list',
+  );
   expect(await row(ids.pyAdd).locator('.worker').textContent()).toBe(PY_HOST);
   expect(await row(ids.tsAdd).locator('.worker').textContent()).toBe(TS_HOST);
   expect(await row(ids.pyAdd).locator('.args').textContent()).toMatch(/2, ?3/);
@@ -229,18 +277,26 @@ it('lists the tasks of both workers live, filters them, and shows arguments as t
 
   // Filters: state, then worker.
   await page.selectOption('#filter-state', 'FAILURE');
-  await eventually(async () => (await row(ids.tsAdd).count()) === 0 && (await row(ids.pyFail).count()) === 1, 'state filter');
+  await eventually(
+    async () => (await row(ids.tsAdd).count()) === 0 && (await row(ids.pyFail).count()) === 1,
+    'state filter',
+  );
   const states = await page.locator('#task-list .vrow:not([hidden]) .state').allTextContents();
   expect(new Set(states)).toEqual(new Set(['FAILURE']));
   await page.selectOption('#filter-worker', PY_HOST);
-  await eventually(async () => (await row(ids.tsFail).count()) === 0 && (await row(ids.pyFail).count()) === 1, 'worker filter');
+  await eventually(
+    async () => (await row(ids.tsFail).count()) === 0 && (await row(ids.pyFail).count()) === 1,
+    'worker filter',
+  );
   expect(page.url()).toContain(`worker=${encodeURIComponent(PY_HOST)}`);
 
   // The hostile task's own page: arguments and result shown as text, nothing run.
   await page.goto(`${running!.url}#/task/${ids.xss}`);
   await page.locator('#task-result').waitFor();
   // Our client's argsrepr is JSON: the quotes come escaped, the markup as it was.
-  expect(await page.locator('#task-args').textContent()).toContain('<script>window.__xss = 1</script><img src=x onerror=');
+  expect(await page.locator('#task-args').textContent()).toContain(
+    '<script>window.__xss = 1</script><img src=x onerror=',
+  );
   expect(await page.locator('#task-result').textContent()).toContain('<img src=x onerror=');
   expect(await page.evaluate('window.__xss')).toBeUndefined();
   expect(await page.locator('#view script, #view img').count()).toBe(0);
@@ -268,15 +324,23 @@ it("moves a Python task's progress bar from Redis, and Terminate stops it (REVOK
   await screenshot(page, 'task');
 
   await page.locator('#terminate').click();
-  await eventually(async () => (await page.locator('#task-state .state').textContent()) === 'REVOKED', 'REVOKED on the page');
+  await eventually(
+    async () => (await page.locator('#task-state .state').textContent()) === 'REVOKED',
+    'REVOKED on the page',
+  );
   const stoppedAt = (await barValue(page)) ?? 0;
   expect(stoppedAt).toBeLessThan(100);
   await eventually(
-    async () => ((await page.locator('#notice').textContent()) ?? '').includes(`${PY_HOST}: terminate: ${id}`),
+    async () =>
+      ((await page.locator('#notice').textContent()) ?? '').includes(`${PY_HOST}: terminate: ${id}`),
     "Celery's answer in the notice",
   );
   // Really stopped: Celery stored REVOKED, and no more progress comes.
-  await eventually(async () => (await app.asyncResult(id).refresh()).state === 'REVOKED', 'REVOKED in Redis', 5000);
+  await eventually(
+    async () => (await app.asyncResult(id).refresh()).state === 'REVOKED',
+    'REVOKED in Redis',
+    5000,
+  );
   await new Promise((resolve) => setTimeout(resolve, 600));
   expect((await app.asyncResult(id).refresh()).state).toBe('REVOKED');
   expect(problemsOf(page)).toEqual([]);
@@ -289,8 +353,15 @@ it('terminates a running TypeScript task from its page', async () => {
   const page = await openPage(`#/task/${id}`);
   await eventually(async () => ((await barValue(page)) ?? 0) > 0, 'progress shown');
   await page.locator('#terminate').click();
-  await eventually(async () => (await page.locator('#task-state .state').textContent()) === 'REVOKED', 'REVOKED');
-  await eventually(async () => (await app.asyncResult(id).refresh()).state === 'REVOKED', 'REVOKED stored', 5000);
+  await eventually(
+    async () => (await page.locator('#task-state .state').textContent()) === 'REVOKED',
+    'REVOKED',
+  );
+  await eventually(
+    async () => (await app.asyncResult(id).refresh()).state === 'REVOKED',
+    'REVOKED stored',
+    5000,
+  );
   expect(await page.locator('#terminate').isDisabled()).toBe(true);
   timings.tsTerminate = Date.now() - started;
 });
@@ -308,22 +379,40 @@ it('shows queue depths and consumers without the management API, and the through
   })();
   const page = await openPage('#/queues');
   const card = (queue: string) => page.locator(`section[data-queue="${queue}"]`);
-  await eventually(async () => (await card(IDLE_QUEUE).locator('.stat-value').first().textContent()) === '3', 'idle queue depth');
-  await eventually(async () => (await card(TS_QUEUE).locator('.stat-value').nth(1).textContent()) === '1', 'ts queue consumer');
-  await eventually(async () => (await card(PY_QUEUE).locator('.stat-value').nth(1).textContent()) === '1', 'python queue consumer');
+  await eventually(
+    async () => (await card(IDLE_QUEUE).locator('.stat-value').first().textContent()) === '3',
+    'idle queue depth',
+  );
+  await eventually(
+    async () => (await card(TS_QUEUE).locator('.stat-value').nth(1).textContent()) === '1',
+    'ts queue consumer',
+  );
+  await eventually(
+    async () => (await card(PY_QUEUE).locator('.stat-value').nth(1).textContent()) === '1',
+    'python queue consumer',
+  );
   expect(await page.locator('#queue-source').textContent()).toContain('management API');
   await screenshot(page, 'queues');
 
   await burst;
   await page.goto(`${running!.url}#/`);
-  await eventually(async () => Number((await page.locator('#stat-succeeded').textContent())?.replace(/,/g, '')) >= 25, 'succeeded counted');
+  await eventually(
+    async () => Number((await page.locator('#stat-succeeded').textContent())?.replace(/,/g, '')) >= 25,
+    'succeeded counted',
+  );
   expect(Number(await page.locator('#stat-failed').textContent())).toBeGreaterThanOrEqual(2);
   expect(await page.locator('#throughput-chart polyline.series-ok').count()).toBeGreaterThan(0);
   await screenshot(page, 'overview');
   const dark = await openPage('#/', 'dark');
-  await eventually(async () => Number((await dark.locator('#stat-succeeded').textContent())?.replace(/,/g, '')) >= 25, 'dark page filled');
+  await eventually(
+    async () => Number((await dark.locator('#stat-succeeded').textContent())?.replace(/,/g, '')) >= 25,
+    'dark page filled',
+  );
   await dark.locator('button[data-window="60"]').click(); // zoom on the last minute
-  await eventually(async () => (await dark.locator('#throughput-chart .x-axis').textContent()) === '−1 minnow', 'zoomed');
+  await eventually(
+    async () => (await dark.locator('#throughput-chart .x-axis').textContent()) === '−1 minnow',
+    'zoomed',
+  );
   await screenshot(dark, 'overview-dark');
   timings.queuesAndOverview = Date.now() - started;
 });
@@ -334,12 +423,28 @@ it('stays responsive with 10,000 tasks: only the visible rows are in the DOM', a
   for (let n = 0; n < 10_000; n += 1) {
     const uuid = `bulk-${suffix}-${String(n).padStart(5, '0')}`;
     const common = { hostname: TS_HOST, uuid, clock: n, utcoffset: 0, pid: 1 };
-    running!.dashboard.ingest({ ...common, type: 'task-received', name: 'dash.bulk', args: `(${n},)`, kwargs: '{}', timestamp: now } as CeleryEvent);
-    running!.dashboard.ingest({ ...common, type: 'task-succeeded', result: String(n), runtime: 0.01, timestamp: now + 0.01 } as CeleryEvent);
+    running!.dashboard.ingest({
+      ...common,
+      type: 'task-received',
+      name: 'dash.bulk',
+      args: `(${n},)`,
+      kwargs: '{}',
+      timestamp: now,
+    } as CeleryEvent);
+    running!.dashboard.ingest({
+      ...common,
+      type: 'task-succeeded',
+      result: String(n),
+      runtime: 0.01,
+      timestamp: now + 0.01,
+    } as CeleryEvent);
   }
   const opened = Date.now();
   const page = await openPage('#/tasks');
-  await eventually(async () => /^10,0\d\d of 10,0\d\d$/.test((await page.locator('#task-count').textContent()) ?? ''), '10,000 rows listed');
+  await eventually(
+    async () => /^10,0\d\d of 10,0\d\d$/.test((await page.locator('#task-count').textContent()) ?? ''),
+    '10,000 rows listed',
+  );
   timings.tenThousandShown = Date.now() - opened;
   const rowsInDom = await page.locator('#task-list .vrow').count();
   expect(rowsInDom).toBeGreaterThan(10);
@@ -362,21 +467,53 @@ it('stays responsive with 10,000 tasks: only the visible rows are in the DOM', a
   timings.longestScrollFrame = Math.round(longestFrame);
   expect(longestFrame).toBeLessThan(500); // a 2-core CI machine shared with other tests: generous bound
   // At the end: the oldest bulk tasks (a few may have made room for other tests' tasks meanwhile).
-  const bottomIds = await page.locator('#task-list .vrow:not([hidden])').evaluateAll((rows) =>
-    rows.map((row) => row.getAttribute('data-task-id') ?? ''),
-  );
+  const bottomIds = await page
+    .locator('#task-list .vrow:not([hidden])')
+    .evaluateAll((rows) => rows.map((row) => row.getAttribute('data-task-id') ?? ''));
   expect(bottomIds.some((id) => new RegExp(`^bulk-${suffix}-000\\d\\d$`).test(id))).toBe(true);
   expect(await page.locator('#task-list .vrow').count()).toBeLessThan(80);
 
   // Searching by id narrows 10,000 rows to one at once.
   const typed = Date.now();
   await page.fill('#task-search', `bulk-${suffix}-09999`);
-  await eventually(async () => /^1 of /.test((await page.locator('#task-count').textContent()) ?? ''), 'search result', 5000);
+  await eventually(
+    async () => /^1 of /.test((await page.locator('#task-count').textContent()) ?? ''),
+    'search result',
+    5000,
+  );
   timings.searchMs = Date.now() - typed;
   expect(timings.searchMs).toBeLessThan(3000);
   expect(await page.locator(`#task-list .vrow[data-task-id="bulk-${suffix}-09999"]`).count()).toBe(1);
   expect(running!.dashboard.snapshot().tasks.length).toBeLessThanOrEqual(10_000); // the server's bound
   timings.tenThousand = Date.now() - started;
+});
+
+it('with a token: the page asks for it once, then shows the fleet', async () => {
+  const started = Date.now();
+  const locked = await startDashboardServer({
+    app,
+    port: 0,
+    auth: { token: 'browser-token-1' },
+    controlTimeoutMs: 300,
+  });
+  const page = await browser!.newPage();
+  try {
+    page.setDefaultTimeout(15_000);
+    await page.goto(`${locked.url}#/workers`);
+    await page.locator('#login').waitFor();
+    expect(await page.locator('#connection').getAttribute('data-state')).toBe('unauthorized');
+    await page.fill('#token', 'wrong-token-22');
+    await page.click('#login button[type="submit"]');
+    await page.locator('#login', { hasText: 'That token was refused' }).waitFor();
+    await page.fill('#token', 'browser-token-1');
+    await page.click('#login button[type="submit"]');
+    await page.locator('#connection[data-state="live"]').waitFor();
+    await page.locator(`tr[data-hostname="${PY_HOST}"]`).waitFor();
+  } finally {
+    await page.close();
+    await locked.close();
+  }
+  timings.token = Date.now() - started;
 });
 
 it('shuts a worker down from its row: it goes offline', async () => {

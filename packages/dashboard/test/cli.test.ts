@@ -25,11 +25,15 @@ it('serves the dashboard on a free port until SIGTERM, with the token it was giv
     },
   );
   try {
-    const url = /queue dashboard: (http:\/\/127\.0\.0\.1:\d+\/flower\/) \(broker amqp:\/\/guest:\*+@/.exec(dashboard.stdout())?.[1];
+    const url = /queue dashboard: (http:\/\/127\.0\.0\.1:\d+\/flower\/) \(broker amqp:\/\/guest:\*+@/.exec(
+      dashboard.stdout(),
+    )?.[1];
     expect(url).toBeDefined();
     expect((await fetch(url!)).status).toBe(200);
     expect((await fetch(`${url}api/snapshot`)).status).toBe(401);
-    const snapshot = await fetch(`${url}api/snapshot`, { headers: { authorization: 'Bearer cli-test-token' } });
+    const snapshot = await fetch(`${url}api/snapshot`, {
+      headers: { authorization: 'Bearer cli-test-token' },
+    });
     expect(snapshot.status).toBe(200);
     expect(((await snapshot.json()) as { info: { maxTasks: number } }).info.maxTasks).toBe(500);
   } finally {

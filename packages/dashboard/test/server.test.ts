@@ -3,7 +3,14 @@ import { createServer, request as httpRequest, type IncomingHttpHeaders, type Se
 import type { AddressInfo } from 'node:net';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { App, type Worker } from '@queue/core';
-import { Dashboard, dashboardPlugin, startDashboardServer, type RunningDashboard, type Snapshot, type TaskDetail } from '../src';
+import {
+  Dashboard,
+  dashboardPlugin,
+  startDashboardServer,
+  type RunningDashboard,
+  type Snapshot,
+  type TaskDetail,
+} from '../src';
 import { bundleAssets, waitFor } from './helpers';
 
 /**
@@ -33,9 +40,23 @@ async function call(
   options: { method?: string; url: string; headers?: Record<string, string>; payload?: unknown },
 ): Promise<Answer> {
   const body =
-    options.payload === undefined ? undefined : typeof options.payload === 'string' ? options.payload : JSON.stringify(options.payload);
-  const headers = { ...(body !== undefined && !options.headers?.['content-type'] ? { 'content-type': 'application/json' } : {}), ...options.headers };
-  const response = await fetch(`${base}${options.url}`, { method: options.method ?? 'GET', headers, body, redirect: 'manual' });
+    options.payload === undefined
+      ? undefined
+      : typeof options.payload === 'string'
+        ? options.payload
+        : JSON.stringify(options.payload);
+  const headers = {
+    ...(body !== undefined && !options.headers?.['content-type']
+      ? { 'content-type': 'application/json' }
+      : {}),
+    ...options.headers,
+  };
+  const response = await fetch(`${base}${options.url}`, {
+    method: options.method ?? 'GET',
+    headers,
+    body,
+    redirect: 'manual',
+  });
   const text = await response.text();
   return {
     statusCode: response.status,
@@ -150,8 +171,13 @@ describe('mounted in a Fastify app under a prefix', () => {
       payload: { terminate: true },
     });
     expect(answer.statusCode).toBe(200);
-    expect(answer.json()).toMatchObject({ ok: true, replies: { 'ts-dash@test': { ok: `terminate: ${running.id}` } } });
-    await waitFor(async () => (await snapshot()).tasks.some((t) => t.id === running.id && t.state === 'REVOKED'));
+    expect(answer.json()).toMatchObject({
+      ok: true,
+      replies: { 'ts-dash@test': { ok: `terminate: ${running.id}` } },
+    });
+    await waitFor(async () =>
+      (await snapshot()).tasks.some((t) => t.id === running.id && t.state === 'REVOKED'),
+    );
     const detail = (await inject({ url: `/ops/queues/api/tasks/${running.id}` })).json<TaskDetail>();
     expect(detail.terminated).toBe(true);
   });
@@ -165,15 +191,27 @@ describe('mounted in a Fastify app under a prefix', () => {
       payload: '{"delta":1}',
     });
     expect(textPlain.statusCode).toBe(403);
-    const crossSite = await inject({ method: 'POST', url, headers: { ...ACTION, 'sec-fetch-site': 'cross-site' }, payload: { delta: 1 } });
+    const crossSite = await inject({
+      method: 'POST',
+      url,
+      headers: { ...ACTION, 'sec-fetch-site': 'cross-site' },
+      payload: { delta: 1 },
+    });
     expect(crossSite.statusCode).toBe(403);
-    const unknown = await inject({ method: 'POST', url: '/ops/queues/api/workers/nobody@x/pool', headers: ACTION, payload: { delta: 1 } });
+    const unknown = await inject({
+      method: 'POST',
+      url: '/ops/queues/api/workers/nobody@x/pool',
+      headers: ACTION,
+      payload: { delta: 1 },
+    });
     expect(unknown.statusCode).toBe(404);
     const badDelta = await inject({ method: 'POST', url, headers: ACTION, payload: { delta: 0 } });
     expect(badDelta.statusCode).toBe(400);
     const grown = await inject({ method: 'POST', url, headers: ACTION, payload: { delta: 1 } });
     expect(grown.json()).toMatchObject({ ok: true, replies: { 'ts-dash@test': { ok: 'pool will grow' } } });
-    await waitFor(async () => (await snapshot()).workers.some((w) => w.hostname === 'ts-dash@test' && w.concurrency === 5));
+    await waitFor(async () =>
+      (await snapshot()).workers.some((w) => w.hostname === 'ts-dash@test' && w.concurrency === 5),
+    );
     const get = await inject({ method: 'GET', url: '/ops/queues/api/tasks/x/revoke' });
     expect(get.statusCode).toBe(404); // actions are POST only
   });
@@ -197,16 +235,29 @@ describe('standalone, with auth', () => {
     const data = await fetch(`${running.url}api/snapshot`);
     expect(data.status).toBe(401);
     expect(data.headers.get('www-authenticate')).toMatch(/^Bearer/);
-    const withToken = await fetch(`${running.url}api/snapshot`, { headers: { authorization: 'Bearer let-me-in-123' } });
+    const withToken = await fetch(`${running.url}api/snapshot`, {
+      headers: { authorization: 'Bearer let-me-in-123' },
+    });
     expect(withToken.status).toBe(200);
-    const wrong = await fetch(`${running.url}api/snapshot`, { headers: { authorization: 'Bearer let-me-in-124' } });
+    const wrong = await fetch(`${running.url}api/snapshot`, {
+      headers: { authorization: 'Bearer let-me-in-124' },
+    });
     expect(wrong.status).toBe(401);
-    const action = await fetch(`${running.url}api/tasks/abc/revoke`, { method: 'POST', headers: ACTION, body: '{}' });
+    const action = await fetch(`${running.url}api/tasks/abc/revoke`, {
+      method: 'POST',
+      headers: ACTION,
+      body: '{}',
+    });
     expect(action.status).toBe(401);
   });
 
   it('with basic auth: everything asks for it; a foreign Host header is refused', async () => {
-    running = await startDashboardServer({ app, port: 0, prefix: '/flower', auth: { basic: { username: 'ops', password: 'pw' } } });
+    running = await startDashboardServer({
+      app,
+      port: 0,
+      prefix: '/flower',
+      auth: { basic: { username: 'ops', password: 'pw' } },
+    });
     expect(running.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/flower\/$/);
     const page = await fetch(running.url);
     expect(page.status).toBe(401);
@@ -242,7 +293,8 @@ describe('the event stream over a real socket', () => {
     const readUntil = async (done: () => boolean) => {
       const deadline = Date.now() + 10_000;
       while (!done()) {
-        if (Date.now() > deadline) throw new Error(`stream: not seen in time; got ${events.map((e) => e.event)}`);
+        if (Date.now() > deadline)
+          throw new Error(`stream: not seen in time; got ${events.map((e) => e.event)}`);
         const { value, done: ended } = await reader.read();
         if (ended) return;
         buffer += value;
@@ -261,7 +313,11 @@ describe('the event stream over a real socket', () => {
     const result = await add.delay(1, 2);
     await readUntil(() =>
       events.some(
-        (e) => e.event === 'tasks' && (e.data as { updated: Array<{ id: string; state: string }> }).updated.some((t) => t.id === result.id && t.state === 'SUCCESS'),
+        (e) =>
+          e.event === 'tasks' &&
+          (e.data as { updated: Array<{ id: string; state: string }> }).updated.some(
+            (t) => t.id === result.id && t.state === 'SUCCESS',
+          ),
       ),
     );
     const closing = running.close();
@@ -285,7 +341,12 @@ describe('queue numbers from the RabbitMQ management API', () => {
       response.writeHead(status, { 'content-type': 'application/json' });
       response.end(
         JSON.stringify([
-          { name: 'emails', messages: 12, consumers: 2, message_stats: { publish_details: { rate: 3.5 }, deliver_get_details: { rate: 2 } } },
+          {
+            name: 'emails',
+            messages: 12,
+            consumers: 2,
+            message_stats: { publish_details: { rate: 3.5 }, deliver_get_details: { rate: 2 } },
+          },
           { name: 'idle', messages: 0, consumers: 0 },
           { name: 'w1@host.celery.pidbox', messages: 0, consumers: 1 },
           { name: 'celeryev.0c1d', messages: 0, consumers: 1 },
@@ -313,13 +374,22 @@ describe('queue numbers from the RabbitMQ management API', () => {
     try {
       await waitFor(() => dashboard.queues().length === 2);
       expect(dashboard.info().queueSource).toBe('management');
-      expect(dashboard.queues()[0]).toMatchObject({ name: 'emails', messages: 12, consumers: 2, publishRate: 3.5, deliverRate: 2 });
+      expect(dashboard.queues()[0]).toMatchObject({
+        name: 'emails',
+        messages: 12,
+        consumers: 2,
+        publishRate: 3.5,
+        deliverRate: 2,
+      });
       expect(paths[0]).toMatch(/^\/api\/queues\/%2F\?columns=/);
       expect(seen[0]!.authorization).toBe(`Basic ${Buffer.from('guest:guest').toString('base64')}`);
       status = 503;
       await waitFor(() => dashboard.info().queueSource === 'broker');
       await waitFor(() => dashboard.queues().some((queue) => queue.name === 'celery'));
-      expect(dashboard.queues().find((queue) => queue.name === 'celery')).toMatchObject({ messages: 1, publishRate: null });
+      expect(dashboard.queues().find((queue) => queue.name === 'celery')).toMatchObject({
+        messages: 1,
+        publishRate: null,
+      });
     } finally {
       await dashboard.stop();
     }

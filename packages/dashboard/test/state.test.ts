@@ -18,8 +18,14 @@ function taskEvent(type: string, uuid: string, fields: Record<string, unknown> =
 describe('TaskStore', () => {
   it('follows a task through its events, keeping what each event says', () => {
     const store = new TaskStore(10, () => undefined);
-    store.apply(taskEvent('task-sent', 't1', { hostname: 'gen1@client', name: 'add', args: '(2, 3)', queue: 'q1' }), 1);
-    store.apply(taskEvent('task-received', 't1', { name: 'add', args: '(2, 3)', kwargs: '{}', timestamp: 1001 }), 2);
+    store.apply(
+      taskEvent('task-sent', 't1', { hostname: 'gen1@client', name: 'add', args: '(2, 3)', queue: 'q1' }),
+      1,
+    );
+    store.apply(
+      taskEvent('task-received', 't1', { name: 'add', args: '(2, 3)', kwargs: '{}', timestamp: 1001 }),
+      2,
+    );
     store.apply(taskEvent('task-started', 't1', { timestamp: 1002 }), 3);
     store.apply(taskEvent('task-succeeded', 't1', { result: '5', runtime: 0.5, timestamp: 1003 }), 4);
     const detail = store.get('t1')!.detail();
@@ -86,12 +92,27 @@ describe('TaskStore', () => {
 
 describe('WorkerStore', () => {
   const heartbeat = (hostname: string, fields: Record<string, unknown> = {}): CeleryEvent =>
-    ({ type: 'worker-heartbeat', hostname, freq: 2, active: 1, processed: 7, sw_ident: 'py-celery', sw_ver: '5.2.6', loadavg: [0.5, 0.4, 0.3], ...fields }) as CeleryEvent;
+    ({
+      type: 'worker-heartbeat',
+      hostname,
+      freq: 2,
+      active: 1,
+      processed: 7,
+      sw_ident: 'py-celery',
+      sw_ver: '5.2.6',
+      loadavg: [0.5, 0.4, 0.3],
+      ...fields,
+    }) as CeleryEvent;
 
   it('is online while heartbeats are fresh (twice their interval), offline after', () => {
     const store = new WorkerStore(10);
     store.applyEvent(heartbeat('w1@h'), 100);
-    expect(store.views(103)[0]).toMatchObject({ online: true, swIdent: 'py-celery', active: 1, processed: 7 });
+    expect(store.views(103)[0]).toMatchObject({
+      online: true,
+      swIdent: 'py-celery',
+      active: 1,
+      processed: 7,
+    });
     expect(store.views(104.1)[0]!.online).toBe(false);
   });
 
@@ -109,7 +130,14 @@ describe('WorkerStore', () => {
     const store = new WorkerStore(10);
     store.applyStats(
       'ts@h',
-      { pid: 9, prefetch_count: 40, uptime: 12, pool: { 'max-concurrency': 10, implementation: 'async' }, total: { add: 3 }, sw_ident: 'queue-ts' },
+      {
+        pid: 9,
+        prefetch_count: 40,
+        uptime: 12,
+        pool: { 'max-concurrency': 10, implementation: 'async' },
+        total: { add: 3 },
+        sw_ident: 'queue-ts',
+      },
       100,
     );
     store.applyActiveQueues('ts@h', [{ name: 'celery' }, { name: 'q2' }], 100);
@@ -130,8 +158,16 @@ describe('WorkerStore', () => {
 
   it("reads Celery's pools: named by implementation, or prefork by its pipe stats (grown past its limit)", () => {
     const store = new WorkerStore(10);
-    store.applyStats('solo@h', { pool: { implementation: 'celery.concurrency.solo:TaskPool', 'max-concurrency': 1 } }, 1);
-    store.applyStats('pre@h', { pool: { 'max-concurrency': 1, processes: [11, 12], writes: { total: 0 } } }, 1);
+    store.applyStats(
+      'solo@h',
+      { pool: { implementation: 'celery.concurrency.solo:TaskPool', 'max-concurrency': 1 } },
+      1,
+    );
+    store.applyStats(
+      'pre@h',
+      { pool: { 'max-concurrency': 1, processes: [11, 12], writes: { total: 0 } } },
+      1,
+    );
     expect(store.views(2)).toMatchObject([
       { hostname: 'pre@h', pool: 'prefork', concurrency: 2 },
       { hostname: 'solo@h', pool: 'solo', concurrency: 1 },
@@ -146,8 +182,16 @@ describe('Throughput', () => {
     throughput.add('succeeded', 100.9);
     throughput.add('failed', 101.5);
     throughput.add('succeeded', 103.1);
-    expect(throughput.series(104.5)).toEqual({ end: 104, succeeded: [0, 2, 0, 0, 1], failed: [0, 0, 1, 0, 0] });
-    expect(throughput.series(108.1)).toEqual({ end: 108, succeeded: [1, 0, 0, 0, 0], failed: [0, 0, 0, 0, 0] });
+    expect(throughput.series(104.5)).toEqual({
+      end: 104,
+      succeeded: [0, 2, 0, 0, 1],
+      failed: [0, 0, 1, 0, 0],
+    });
+    expect(throughput.series(108.1)).toEqual({
+      end: 108,
+      succeeded: [1, 0, 0, 0, 0],
+      failed: [0, 0, 0, 0, 0],
+    });
     expect(throughput.series(500)).toEqual({ end: 500, succeeded: [0, 0, 0, 0, 0], failed: [0, 0, 0, 0, 0] });
   });
 
@@ -189,17 +233,24 @@ describe('progress and the management API', () => {
     expect(vhostOf('amqp://127.0.0.1/prod%2Feu')).toBe('prod/eu');
     expect(isInternalQueue('w1@h.celery.pidbox')).toBe(true);
     expect(isInternalQueue('celeryev.4b1c')).toBe(true);
+    expect(isInternalQueue('celery_delayed_27')).toBe(true);
     expect(isInternalQueue('celery')).toBe(false);
   });
 
   it('keeps management credentials out of the URL it shows', () => {
-    expect(new ManagementApi('http://guest:secret@127.0.0.1:15672/', '/').displayUrl).toBe('http://***@127.0.0.1:15672');
+    expect(new ManagementApi('http://guest:secret@127.0.0.1:15672/', '/').displayUrl).toBe(
+      'http://***@127.0.0.1:15672',
+    );
   });
 });
 
 describe('options and auth', () => {
   it('fills in defaults and refuses values that cannot work', () => {
-    expect(compileDashboardOptions({})).toMatchObject({ maxTasks: 10_000, inspectIntervalMs: 5000, progress: true });
+    expect(compileDashboardOptions({})).toMatchObject({
+      maxTasks: 10_000,
+      inspectIntervalMs: 5000,
+      progress: true,
+    });
     expect(() => compileDashboardOptions({ maxTasks: 0 })).toThrow(DashboardOptionsError);
     expect(() => compileDashboardOptions({ managementUrl: 'ftp://x' })).toThrow(/http/);
     expect(() => checkAuth({ token: 'short' })).toThrow(/8 characters/);

@@ -128,6 +128,12 @@ describe('our client applies workflows that run on a Python worker', () => {
     await expect(result.get({ timeout: 30 })).resolves.toBe(15);
   });
 
+  test('a chord of 130 Python tasks: header values past 127 (group_index) reach py-amqp as numbers', async () => {
+    const header = Array.from({ length: 130 }, (_, i) => py('py.add', i, 0));
+    const result = await chord(header, py('py.tsum')).applyAsync();
+    await expect(result.get({ timeout: 60 })).resolves.toBe((129 * 130) / 2);
+  });
+
   test('a failing Python header task fails our body with ChordError', async () => {
     const result = await chord([ts('ts.add', 1, 1), py('py.fail', 7)], ts('ts.tsum')).applyAsync();
     const error = (await result.get({ timeout: 30, propagate: false })) as unknown as RemoteTaskError;

@@ -15,6 +15,7 @@ import {
 import type { AmqpConnection } from '../connection/amqp-connection';
 import { amqpReplyCode, NOT_FOUND } from '../errors';
 import type { CompiledAmqpOptions } from '../options';
+import { long } from '../transport/header-values';
 
 /** kombu's Mailbox entities for the control namespace `celery` (PROTOCOL-2 §2.1). */
 export const PIDBOX_EXCHANGE = 'celery.pidbox';
@@ -32,15 +33,6 @@ function isObject(value: JsonValue | undefined): value is JsonObject {
 
 function json(value: JsonValue): Buffer {
   return Buffer.from(JSON.stringify(value));
-}
-
-/**
- * A Lamport clock as a header value that py-amqp reads as amqplib meant it: left to itself, amqplib tags
- * 128–32767 as a signed short ('s'), which py-amqp reads as a short *string*; the rest of the table is then
- * misread and a Celery worker stops with a UnicodeDecodeError. A 64-bit integer ('l') reads alike on both.
- */
-function clockHeader(value: number): { '!': 'long'; value: number } {
-  return { '!': 'long', value };
 }
 
 function headerClock(message: ConsumeMessage): number {
@@ -175,7 +167,7 @@ export class AmqpControl implements ControlChannel {
       contentEncoding: 'utf-8',
       deliveryMode: 2,
       priority: 0,
-      headers: { clock: clockHeader(clock.forward()), expires: (Date.now() + timeoutMs) / 1000 },
+      headers: { clock: long(clock.forward()), expires: (Date.now() + timeoutMs) / 1000 },
     });
   }
 
@@ -274,7 +266,7 @@ export class AmqpControl implements ControlChannel {
         contentEncoding: 'utf-8',
         deliveryMode: 1,
         priority: 0,
-        headers: { ticket, clock: clockHeader(clock.forward()) },
+        headers: { ticket, clock: long(clock.forward()) },
       });
     } catch (error) {
       // the channel closed meanwhile: the client gets no answer from us

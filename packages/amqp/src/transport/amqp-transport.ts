@@ -26,6 +26,7 @@ import { deadLetterQueueName, Topology } from '../topology/topology';
 import { AckBatcher } from './ack-batcher';
 import { ConfirmDeadlines } from './confirm-deadlines';
 import { AmqpDelivery, type DeadLetterer } from './amqp-delivery';
+import { celeryHeaders } from './header-values';
 
 /**
  * Header of a dead-lettered copy (next to the original headers): the stable reason code it was refused with.
@@ -45,7 +46,7 @@ const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve,
 function publishOptions(message: WireMessage, delayed: boolean): Options.Publish {
   const p = message.properties;
   return {
-    headers: message.headers,
+    headers: celeryHeaders(message.headers),
     contentType: p.contentType,
     contentEncoding: p.contentEncoding,
     correlationId: p.correlationId,

@@ -19,6 +19,7 @@ export { publishFence, whileHolding, type LockService, type TransportLock } from
 export { isAddressedTo } from './control-addressing';
 export { clock } from '../runtime/lamport-clock';
 export {
+  addPluginSearchPath,
   registerResultBackend,
   registerTransport,
   type ResultBackendContext,

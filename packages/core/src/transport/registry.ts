@@ -60,13 +60,24 @@ export function schemeOf(url: string, what: string): string {
   return match[1]!.toLowerCase();
 }
 
+/** Folders a plugin package is also looked up from (the CLI adds its `--app` module's folder). */
+const pluginSearchPaths: string[] = [];
+
+/**
+ * Also look for result-backend and transport packages (`@queue/redis`, `@queue/postgres`, …) from `dir`:
+ * under pnpm, and in a deployed image, only the application's own node_modules may hold them.
+ */
+export function addPluginSearchPath(dir: string): void {
+  if (!pluginSearchPaths.includes(dir)) pluginSearchPaths.push(dir);
+}
+
 function loadPlugin(scheme: string, what: string): void {
   const packageName = PLUGIN_PACKAGES[scheme];
   if (!packageName) return;
   try {
     // Looked up from the app's entry module too: under pnpm only the app's own node_modules links the plugin.
     const entry = require.main?.filename;
-    const paths = [process.cwd(), ...(entry ? [dirname(entry)] : []), __dirname];
+    const paths = [process.cwd(), ...pluginSearchPaths, ...(entry ? [dirname(entry)] : []), __dirname];
     const resolved = require.resolve(packageName, { paths });
     // eslint-disable-next-line @typescript-eslint/no-require-imports -- optional plugin, loaded only when its scheme is used
     require(resolved);

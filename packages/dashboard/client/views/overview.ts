@@ -7,7 +7,12 @@ import { stateBadge } from '../widgets';
 const STATES = ['PENDING', 'RECEIVED', 'STARTED', 'RETRY', 'SUCCESS', 'FAILURE', 'REVOKED'];
 
 function card(label: string, id: string): HTMLElement {
-  return h('div', { class: 'card stat' }, h('span', { class: 'stat-label' }, label), h('span', { class: 'stat-value', id }, '—'));
+  return h(
+    'div',
+    { class: 'card stat' },
+    h('span', { class: 'stat-label' }, label),
+    h('span', { class: 'stat-value', id }, '—'),
+  );
 }
 
 /** The landing page: fleet totals, tasks by state, and succeeded/failed per second over the window. */
@@ -32,7 +37,11 @@ export function overviewView(root: HTMLElement, store: Store): () => void {
   ];
   const zoom = h('div', { class: 'segmented', role: 'group', 'aria-label': 'chart window' });
   const zoomButtons = windows.map(([seconds, label]) => {
-    const button = h('button', { type: 'button', 'data-window': seconds, 'aria-pressed': String(seconds === shown) }, label);
+    const button = h(
+      'button',
+      { type: 'button', 'data-window': seconds, 'aria-pressed': String(seconds === shown) },
+      label,
+    );
     button.addEventListener('click', () => {
       shown = seconds;
       for (const other of zoomButtons) other.setAttribute('aria-pressed', String(other === button));

@@ -20,13 +20,23 @@ function span(history: QueueView['history']): string {
 }
 
 function depthSeries(queue: QueueView): Series[] {
-  return [{ label: 'messages', className: 'series-depth', values: queue.history.map((sample) => sample.messages) }];
+  return [
+    { label: 'messages', className: 'series-depth', values: queue.history.map((sample) => sample.messages) },
+  ];
 }
 
 function flowSeries(queue: QueueView): Series[] {
   return [
-    { label: 'published/s', className: 'series-in', values: queue.history.map((sample) => sample.publishRate) },
-    { label: 'delivered/s', className: 'series-out', values: queue.history.map((sample) => sample.deliverRate) },
+    {
+      label: 'published/s',
+      className: 'series-in',
+      values: queue.history.map((sample) => sample.publishRate),
+    },
+    {
+      label: 'delivered/s',
+      className: 'series-out',
+      values: queue.history.map((sample) => sample.deliverRate),
+    },
   ];
 }
 
@@ -43,7 +53,9 @@ function makeCard(queue: QueueView, withRates: boolean): QueueCard {
   const [consumers, consumersBox] = number('consumers');
   const [rates, ratesBox] = number('in / out');
   const depth = lineChart(depthSeries(queue), chartOptions(`${queue.name}: messages`, queue));
-  const flow = withRates ? lineChart(flowSeries(queue), chartOptions(`${queue.name}: rates`, queue, '/s')) : null;
+  const flow = withRates
+    ? lineChart(flowSeries(queue), chartOptions(`${queue.name}: rates`, queue, '/s'))
+    : null;
   const element = h(
     'section',
     { class: 'card queue', 'data-queue': queue.name },

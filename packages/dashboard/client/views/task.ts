@@ -31,7 +31,11 @@ export function taskView(root: HTMLElement, store: Store, id: string): () => voi
 
   const render = (task: TaskDetail) => {
     const finished = FINISHED.has(task.state);
-    const revoke = h('button', { type: 'button', id: 'revoke', title: 'do not run it (if still queued)' }, 'Revoke');
+    const revoke = h(
+      'button',
+      { type: 'button', id: 'revoke', title: 'do not run it (if still queued)' },
+      'Revoke',
+    );
     const terminate = h(
       'button',
       { type: 'button', id: 'terminate', class: 'danger', title: 'stop it now if running (SIGTERM)' },
@@ -45,6 +49,15 @@ export function taskView(root: HTMLElement, store: Store, id: string): () => voi
         void runAction(terminate, () => revokeTask(task.id, true));
     });
     const showProgress = task.progress !== null || task.backendState === 'PROGRESS';
+    // With rpc:// no other process can read a task's PROGRESS: say so rather than show an empty bar.
+    const noProgress =
+      store.info && !store.info.progress && !finished
+        ? h(
+            'p',
+            { class: 'muted', id: 'no-progress' },
+            `No progress bar: the result backend (${store.info.resultBackend}://) keeps no states another process can read; use redis:// or postgresql://.`,
+          )
+        : null;
     const first = task.history[0]?.at ?? null;
     fill(
       root,
@@ -59,6 +72,7 @@ export function taskView(root: HTMLElement, store: Store, id: string): () => voi
         terminate,
       ),
       h('p', { class: 'mono muted', id: 'task-id' }, task.id),
+      noProgress,
       showProgress
         ? h(
             'section',
@@ -66,7 +80,11 @@ export function taskView(root: HTMLElement, store: Store, id: string): () => voi
             h('h2', {}, 'Progress'),
             h('div', { id: 'task-progress' }, progressBar(task.progress, 'task progress')),
             task.backendState
-              ? h('p', { class: 'muted' }, `result backend: ${task.backendState} ${JSON.stringify(task.backendMeta)}`)
+              ? h(
+                  'p',
+                  { class: 'muted' },
+                  `result backend: ${task.backendState} ${JSON.stringify(task.backendMeta)}`,
+                )
               : null,
           )
         : null,
@@ -100,7 +118,11 @@ export function taskView(root: HTMLElement, store: Store, id: string): () => voi
         { class: 'card' },
         h('h2', {}, 'States'),
         task.history.length === 0
-          ? h('p', { class: 'muted' }, 'No event seen for this task (it is known from the result backend only).')
+          ? h(
+              'p',
+              { class: 'muted' },
+              'No event seen for this task (it is known from the result backend only).',
+            )
           : h(
               'ol',
               { class: 'timeline', id: 'task-history' },
@@ -134,7 +156,12 @@ export function taskView(root: HTMLElement, store: Store, id: string): () => voi
           root,
           h('p', { class: 'crumbs' }, h('a', { href: '#/tasks' }, '← Tasks')),
           h('h1', {}, 'Task not found'),
-          h('p', { class: 'muted' }, 'No event and no stored result name this id: ', h('span', { class: 'mono' }, id)),
+          h(
+            'p',
+            { class: 'muted' },
+            'No event and no stored result name this id: ',
+            h('span', { class: 'mono' }, id),
+          ),
         );
     } catch (error) {
       if (!stopped) notify(error instanceof Error ? error.message : String(error), 'error');

@@ -61,14 +61,21 @@ function matcher(filters: Filters): (task: TaskSummary) => boolean {
     (!q || task.id.toLowerCase().includes(q));
 }
 
-function select(id: string, label: string, value: string, options: Array<[string, string]>): HTMLSelectElement {
+function select(
+  id: string,
+  label: string,
+  value: string,
+  options: Array<[string, string]>,
+): HTMLSelectElement {
   const element = h('select', { id, 'aria-label': label });
   setOptions(element, options, value);
   return element;
 }
 
 function setOptions(element: HTMLSelectElement, options: Array<[string, string]>, value: string): void {
-  const all = options.some(([option]) => option === value) ? options : [...options, [value, value] as [string, string]];
+  const all = options.some(([option]) => option === value)
+    ? options
+    : [...options, [value, value] as [string, string]];
   fill(element, ...all.map(([option, text]) => h('option', { value: option }, text)));
   element.value = value;
 }
@@ -133,7 +140,10 @@ export function tasksView(root: HTMLElement, store: Store, params: URLSearchPara
     autocomplete: 'off',
     value: filters.q,
   });
-  const stateSelect = select('filter-state', 'state', filters.state, [['', 'all states'], ...STATES.map((s): [string, string] => [s, s])]);
+  const stateSelect = select('filter-state', 'state', filters.state, [
+    ['', 'all states'],
+    ...STATES.map((s): [string, string] => [s, s]),
+  ]);
   const nameSelect = select('filter-name', 'task name', filters.name, [['', 'all tasks']]);
   const workerSelect = select('filter-worker', 'worker', filters.worker, [['', 'all workers']]);
   const timeSelect = select('filter-time', 'time', filters.since, TIMES);
@@ -148,7 +158,11 @@ export function tasksView(root: HTMLElement, store: Store, params: URLSearchPara
     h(
       'div',
       { class: 'card vtable', role: 'table', 'aria-label': 'tasks' },
-      h('div', { class: 'vrow vhead', role: 'row' }, ...COLUMNS.map((c) => h('span', { class: 'cell', role: 'columnheader' }, c))),
+      h(
+        'div',
+        { class: 'vrow vhead', role: 'row' },
+        ...COLUMNS.map((c) => h('span', { class: 'cell', role: 'columnheader' }, c)),
+      ),
       scroller,
       empty,
     ),
@@ -164,11 +178,19 @@ export function tasksView(root: HTMLElement, store: Store, params: URLSearchPara
   const refreshOptions = () => {
     if (store.names.size !== knownNames) {
       knownNames = store.names.size;
-      setOptions(nameSelect, [['', 'all tasks'], ...[...store.names].sort().map((n): [string, string] => [n, n])], filters.name);
+      setOptions(
+        nameSelect,
+        [['', 'all tasks'], ...[...store.names].sort().map((n): [string, string] => [n, n])],
+        filters.name,
+      );
     }
     if (store.workerNames.size !== knownWorkers) {
       knownWorkers = store.workerNames.size;
-      setOptions(workerSelect, [['', 'all workers'], ...[...store.workerNames].sort().map((w): [string, string] => [w, w])], filters.worker);
+      setOptions(
+        workerSelect,
+        [['', 'all workers'], ...[...store.workerNames].sort().map((w): [string, string] => [w, w])],
+        filters.worker,
+      );
     }
   };
 
@@ -247,11 +269,13 @@ export function tasksView(root: HTMLElement, store: Store, params: URLSearchPara
     const id = search.value.trim();
     if (event.key === 'Enter' && id) location.hash = `#/task/${encodeURIComponent(id)}`;
   });
-  for (const element of [stateSelect, nameSelect, workerSelect, timeSelect]) element.addEventListener('change', applyFilters);
+  for (const element of [stateSelect, nameSelect, workerSelect, timeSelect])
+    element.addEventListener('change', applyFilters);
   scroller.addEventListener('scroll', schedule, { passive: true });
   scroller.addEventListener('click', (event) => {
     const row = (event.target as Element).closest<HTMLElement>('.vrow');
-    if (row?.dataset.taskId && !(event.target as Element).closest('a')) location.hash = `#/task/${encodeURIComponent(row.dataset.taskId)}`;
+    if (row?.dataset.taskId && !(event.target as Element).closest('a'))
+      location.hash = `#/task/${encodeURIComponent(row.dataset.taskId)}`;
   });
   const resize = new ResizeObserver(schedule);
   resize.observe(scroller);

@@ -10,7 +10,10 @@ const COLUMNS = ['Worker', 'Software', 'Pool', 'Active', 'Processed', 'Load', 'L
 /** One row, kept across updates so that buttons are not replaced under the pointer. */
 interface Row {
   tr: HTMLTableRowElement;
-  cells: Record<'status' | 'software' | 'pool' | 'active' | 'processed' | 'load' | 'heartbeat' | 'queues', HTMLElement>;
+  cells: Record<
+    'status' | 'software' | 'pool' | 'active' | 'processed' | 'load' | 'heartbeat' | 'queues',
+    HTMLElement
+  >;
   buttons: HTMLButtonElement[];
   worker: WorkerView;
 }
@@ -44,7 +47,12 @@ function makeRow(worker: WorkerView): Row {
     heartbeat: cell(),
     queues: h('span', { class: 'queues' }),
   };
-  const button = (label: string, title: string, onClick: (button: HTMLButtonElement) => void, danger = false) => {
+  const button = (
+    label: string,
+    title: string,
+    onClick: (button: HTMLButtonElement) => void,
+    danger = false,
+  ) => {
     const element = h('button', { type: 'button', class: danger ? 'danger small' : 'small', title }, label);
     element.addEventListener('click', () => onClick(element));
     return element;
@@ -92,14 +100,19 @@ function updateRow(row: Row, worker: WorkerView): void {
   setText(cells.status, worker.online ? 'online' : 'offline');
   setText(cells.software, softwareLabel(worker));
   cells.software.dataset.sw = worker.swIdent ?? '';
-  cells.software.title = [worker.swSys, worker.pid === null ? '' : `pid ${worker.pid}`].filter(Boolean).join(', ');
+  cells.software.title = [worker.swSys, worker.pid === null ? '' : `pid ${worker.pid}`]
+    .filter(Boolean)
+    .join(', ');
   setText(cells.pool, poolLabel(worker));
-  cells.pool.title = worker.uptime === null ? '' : `up ${duration(worker.uptime)}, prefetch ${worker.prefetch ?? '?'}`;
+  cells.pool.title =
+    worker.uptime === null ? '' : `up ${duration(worker.uptime)}, prefetch ${worker.prefetch ?? '?'}`;
   setText(cells.active, count(worker.active));
   setText(cells.processed, count(worker.processed));
   // The 1-minute load; the 5- and 15-minute ones in the tooltip.
   setText(cells.load, worker.loadavg?.length ? worker.loadavg[0]!.toFixed(2) : '—');
-  cells.load.title = worker.loadavg ? `load average (1, 5, 15 min): ${worker.loadavg.map((load) => load.toFixed(2)).join(', ')}` : '';
+  cells.load.title = worker.loadavg
+    ? `load average (1, 5, 15 min): ${worker.loadavg.map((load) => load.toFixed(2)).join(', ')}`
+    : '';
   setText(cells.heartbeat, heartbeatLabel(worker));
   setText(cells.queues, worker.queues.join(', ') || '—');
   cells.queues.title = `${worker.registered.length} registered tasks:\n${worker.registered.join('\n')}`;
@@ -109,11 +122,24 @@ function updateRow(row: Row, worker: WorkerView): void {
 /** Every worker, online or not, with its software, pool and load, and buttons to resize or stop it. */
 export function workersView(root: HTMLElement, store: Store): () => void {
   const tbody = h('tbody', { id: 'workers' });
-  const empty = h('p', { class: 'muted', id: 'no-workers' }, 'No worker seen yet. Workers appear when they send a heartbeat or answer an inspection.');
+  const empty = h(
+    'p',
+    { class: 'muted', id: 'no-workers' },
+    'No worker seen yet. Workers appear when they send a heartbeat or answer an inspection.',
+  );
   fill(
     root,
     h('h1', {}, 'Workers'),
-    h('div', { class: 'card table-card' }, h('table', { class: 'table' }, h('thead', {}, h('tr', {}, ...COLUMNS.map((c) => h('th', {}, c)))), tbody)),
+    h(
+      'div',
+      { class: 'card table-card' },
+      h(
+        'table',
+        { class: 'table' },
+        h('thead', {}, h('tr', {}, ...COLUMNS.map((c) => h('th', {}, c)))),
+        tbody,
+      ),
+    ),
     empty,
   );
   const rows = new Map<string, Row>();
@@ -135,7 +161,9 @@ export function workersView(root: HTMLElement, store: Store): () => void {
     }
     // Online first, then by name; rows are moved, not rebuilt.
     const ordered = [...rows.values()].sort(
-      (a, b) => Number(b.worker.online) - Number(a.worker.online) || a.worker.hostname.localeCompare(b.worker.hostname),
+      (a, b) =>
+        Number(b.worker.online) - Number(a.worker.online) ||
+        a.worker.hostname.localeCompare(b.worker.hostname),
     );
     ordered.forEach((row, index) => {
       if (tbody.children[index] !== row.tr) tbody.insertBefore(row.tr, tbody.children[index] ?? null);

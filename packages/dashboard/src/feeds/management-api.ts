@@ -12,10 +12,14 @@ export function vhostOf(brokerUrl: string): string {
   return path === '' || path === '/' ? '/' : decodeURIComponent(path);
 }
 
-/** Queues that are plumbing, not work: pidbox mailboxes and replies, event receivers, server-named ones. */
+/**
+ * Queues that are plumbing, not work: pidbox mailboxes and replies, event receivers, server-named ones, and
+ * the delay levels of `@queue/amqp`'s delayed delivery (`celery_delayed_<n>`).
+ */
 export function isInternalQueue(name: string): boolean {
   return (
     name.endsWith('.celery.pidbox') ||
+    /^celery_delayed_\d+$/.test(name) ||
     name.startsWith('celeryev.') ||
     name.startsWith('amq.gen-') ||
     /^[0-9a-f-]{36}$/i.test(name) // rpc:// reply queues and other uuid-named private queues
@@ -73,7 +77,8 @@ export class ManagementApi {
       'message_stats.deliver_get_details.rate',
     ].join(',');
     const body = await this.get(`/api/queues/${encodeURIComponent(this.vhost)}?columns=${columns}`);
-    if (!Array.isArray(body)) throw new ManagementApiError(`${this.displayUrl}: /api/queues is not a list`, 200);
+    if (!Array.isArray(body))
+      throw new ManagementApiError(`${this.displayUrl}: /api/queues is not a list`, 200);
     return body.flatMap((queue): QueueReading[] => {
       const name = field(queue, 'name');
       if (typeof name !== 'string' || isInternalQueue(name)) return [];
@@ -93,7 +98,10 @@ export class ManagementApi {
     let response: Response;
     try {
       response = await fetch(`${this.base}${path}`, {
-        headers: { accept: 'application/json', ...(this.authorization ? { authorization: this.authorization } : {}) },
+        headers: {
+          accept: 'application/json',
+          ...(this.authorization ? { authorization: this.authorization } : {}),
+        },
         signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
         redirect: 'error',
       });
@@ -104,7 +112,10 @@ export class ManagementApi {
     }
     if (!response.ok) {
       await response.body?.cancel().catch(() => undefined);
-      throw new ManagementApiError(`${this.displayUrl}${path.split('?')[0]} answered ${response.status}`, response.status);
+      throw new ManagementApiError(
+        `${this.displayUrl}${path.split('?')[0]} answered ${response.status}`,
+        response.status,
+      );
     }
     const length = Number(response.headers.get('content-length') ?? 0);
     if (length > MAX_BODY_BYTES) {
@@ -117,7 +128,9 @@ export class ManagementApi {
     try {
       return JSON.parse(text) as Json;
     } catch (error) {
-      throw new ManagementApiError(`${this.displayUrl}: answer is not JSON`, response.status, { cause: error });
+      throw new ManagementApiError(`${this.displayUrl}: answer is not JSON`, response.status, {
+        cause: error,
+      });
     }
   }
 }

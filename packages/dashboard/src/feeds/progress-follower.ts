@@ -43,7 +43,9 @@ export function percentOf(meta: Json): number | null {
 
 export function backendState(change: StateChange): BackendState {
   const meta = EXCEPTION_STATES.has(change.state) ? null : asJson(change.info);
-  const custom = !['PENDING', 'RECEIVED', 'STARTED', 'SUCCESS', 'FAILURE', 'RETRY', 'REVOKED'].includes(change.state);
+  const custom = !['PENDING', 'RECEIVED', 'STARTED', 'SUCCESS', 'FAILURE', 'RETRY', 'REVOKED'].includes(
+    change.state,
+  );
   return { state: change.state, meta, percent: custom ? percentOf(meta) : null };
 }
 

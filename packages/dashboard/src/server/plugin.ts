@@ -1,4 +1,10 @@
-import type { FastifyError, FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import type {
+  FastifyError,
+  FastifyInstance,
+  FastifyPluginAsync,
+  FastifyReply,
+  FastifyRequest,
+} from 'fastify';
 import type { App } from '@queue/core';
 import { Dashboard } from '../dashboard';
 import { checkAuth, type DashboardAuth, type DashboardOptions } from '../options';
@@ -62,8 +68,11 @@ function flag(body: unknown, name: string): boolean {
 }
 
 function poolDelta(body: unknown): number | undefined {
-  const delta = typeof body === 'object' && body !== null ? (body as Record<string, unknown>).delta : undefined;
-  return typeof delta === 'number' && Number.isInteger(delta) && delta !== 0 && Math.abs(delta) <= 32 ? delta : undefined;
+  const delta =
+    typeof body === 'object' && body !== null ? (body as Record<string, unknown>).delta : undefined;
+  return typeof delta === 'number' && Number.isInteger(delta) && delta !== 0 && Math.abs(delta) <= 32
+    ? delta
+    : undefined;
 }
 
 /**
@@ -86,7 +95,9 @@ export const dashboardPlugin: FastifyPluginAsync<DashboardPluginOptions> = async
   const dashboard = options.dashboard ?? new Dashboard(options.app!, options.dashboardOptions);
   const assets = loadAssets();
   const prefix = fastify.prefix;
-  const allowedHosts = options.allowedHosts ? new Set(options.allowedHosts.map((host) => host.toLowerCase())) : undefined;
+  const allowedHosts = options.allowedHosts
+    ? new Set(options.allowedHosts.map((host) => host.toLowerCase()))
+    : undefined;
   const hub = new StreamHub(dashboard);
 
   fastify.addHook('onRequest', async (request, reply) => {
@@ -129,7 +140,10 @@ export const dashboardPlugin: FastifyPluginAsync<DashboardPluginOptions> = async
 
   fastify.get('/api/snapshot', async () => dashboard.snapshot());
   fastify.get('/api/workers', async () => ({ workers: dashboard.workers() }));
-  fastify.get('/api/queues', async () => ({ queues: dashboard.queues(), source: dashboard.info().queueSource }));
+  fastify.get('/api/queues', async () => ({
+    queues: dashboard.queues(),
+    source: dashboard.info().queueSource,
+  }));
 
   fastify.get('/api/stream', async (_request, reply) => {
     reply.hijack(); // a long-lived stream: written by the hub, not by Fastify

@@ -50,7 +50,10 @@ export class StreamHub {
     dashboard.on('workers', this.onWorkers);
     dashboard.on('queues', this.onQueues);
     dashboard.on('throughput', this.onThroughput);
-    this.timers = [setInterval(() => this.flush(), FLUSH_MS), setInterval(() => this.keepAlive(), KEEPALIVE_MS)];
+    this.timers = [
+      setInterval(() => this.flush(), FLUSH_MS),
+      setInterval(() => this.keepAlive(), KEEPALIVE_MS),
+    ];
     for (const timer of this.timers) timer.unref();
   }
 
@@ -98,7 +101,10 @@ export class StreamHub {
       this.workersChanged = false;
     }
     if (this.queuesChanged) {
-      out += frame('queues', { queues: this.dashboard.queues(true), source: this.dashboard.info().queueSource });
+      out += frame('queues', {
+        queues: this.dashboard.queues(true),
+        source: this.dashboard.info().queueSource,
+      });
       this.queuesChanged = false;
     }
     for (const tick of this.ticks.splice(0)) out += frame('throughput', tick);

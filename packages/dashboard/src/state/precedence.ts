@@ -4,7 +4,17 @@
  * one worker, task-sent from a client), so a state that logically comes earlier must not replace a later
  * one. Unknown (custom) states rank where Celery puts `None`.
  */
-const PRECEDENCE = ['SUCCESS', 'FAILURE', null, 'REVOKED', 'STARTED', 'RECEIVED', 'REJECTED', 'RETRY', 'PENDING'];
+const PRECEDENCE = [
+  'SUCCESS',
+  'FAILURE',
+  null,
+  'REVOKED',
+  'STARTED',
+  'RECEIVED',
+  'REJECTED',
+  'RETRY',
+  'PENDING',
+];
 const UNKNOWN = PRECEDENCE.indexOf(null);
 
 function rank(state: string): number {

@@ -61,7 +61,9 @@ export class TaskRecord {
       started: this.started,
       finished: this.finished,
       // task-failed carries no runtime: the time between started and finished stands in.
-      runtime: this.runtime ?? (this.finished !== null && this.started !== null ? Math.max(0, this.finished - this.started) : null),
+      runtime:
+        this.runtime ??
+        (this.finished !== null && this.started !== null ? Math.max(0, this.finished - this.started) : null),
       retries: this.retries,
       progress: this.progress,
     };

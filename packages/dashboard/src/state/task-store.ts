@@ -11,8 +11,9 @@ export interface TaskUpdate {
 
 /** A task id worth keeping: not empty, not huge, no control characters. */
 export function isTaskId(value: unknown): value is string {
-  // eslint-disable-next-line no-control-regex -- the point is to refuse control characters
-  return typeof value === 'string' && value.length > 0 && value.length <= 255 && !/[\u0000-\u001f]/.test(value);
+  if (typeof value !== 'string' || value.length === 0 || value.length > 255) return false;
+  for (let index = 0; index < value.length; index += 1) if (value.charCodeAt(index) < 0x20) return false;
+  return true;
 }
 
 function text(value: JsonValue | undefined, limit: number): string | null {

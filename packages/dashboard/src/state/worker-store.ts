@@ -15,7 +15,8 @@ function isObject(value: JsonValue | undefined): value is JsonObject {
 
 function num(value: JsonValue | undefined): number | null {
   if (typeof value === 'number' && Number.isFinite(value)) return value;
-  if (typeof value === 'string' && value.trim() !== '' && Number.isFinite(Number(value))) return Number(value);
+  if (typeof value === 'string' && value.trim() !== '' && Number.isFinite(Number(value)))
+    return Number(value);
   return null;
 }
 
@@ -74,7 +75,8 @@ class WorkerRecord {
 
   online(now: number, replyWindow: number): boolean {
     if (this.offline) return false;
-    const beat = this.lastHeartbeat !== null && now < this.lastHeartbeat + (this.freq ?? DEFAULT_FREQ) * EXPIRE_WINDOW;
+    const beat =
+      this.lastHeartbeat !== null && now < this.lastHeartbeat + (this.freq ?? DEFAULT_FREQ) * EXPIRE_WINDOW;
     const answered = this.lastReply !== null && now < this.lastReply + replyWindow;
     return beat || answered;
   }
@@ -140,7 +142,11 @@ export class WorkerStore {
   /** Applies a `worker-online`, `worker-heartbeat` or `worker-offline` event received at `now`. */
   applyEvent(event: CeleryEvent, now: number): boolean {
     if (typeof event.hostname !== 'string' || event.hostname === '') return false;
-    if (event.type !== 'worker-online' && event.type !== 'worker-heartbeat' && event.type !== 'worker-offline')
+    if (
+      event.type !== 'worker-online' &&
+      event.type !== 'worker-heartbeat' &&
+      event.type !== 'worker-offline'
+    )
       return false;
     const worker = this.get(event.hostname);
     worker.swIdent = str(event.sw_ident) ?? worker.swIdent;
