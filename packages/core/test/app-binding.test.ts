@@ -1,7 +1,5 @@
-import { Writable } from 'node:stream';
-import winston from 'winston';
 import { BaseTask, configureLogging, NotRegistered, Task } from '@queue/core';
-import { testApp } from './helpers';
+import { captureLogs, testApp, type LogLine } from './helpers';
 
 @Task({ name: 'binding.where' })
 class Where extends BaseTask<[], string> {
@@ -12,22 +10,11 @@ class Where extends BaseTask<[], string> {
 
 /** Which App a class task sends through, and what is said when that is ambiguous. */
 describe('class tasks and several Apps', () => {
-  let warnings: string[];
+  let lines: LogLine[];
+  const warnings = () => lines.filter((line) => line.level === 'warn').map((line) => line.message);
 
   beforeEach(() => {
-    warnings = [];
-    const sink = new Writable({
-      write(chunk: Buffer, _encoding, done) {
-        const line = JSON.parse(chunk.toString()) as { level: string; message: string };
-        if (line.level === 'warn') warnings.push(line.message);
-        done();
-      },
-    });
-    configureLogging({
-      level: 'warn',
-      format: 'json',
-      transports: [new winston.transports.Stream({ stream: sink })],
-    });
+    lines = captureLogs('warn');
   });
   afterEach(() => configureLogging({ level: 'silent' }));
 
@@ -38,7 +25,7 @@ describe('class tasks and several Apps', () => {
       first.register(Where);
       await first.worker().start();
       await expect((await Where.delay()).get({ timeout: 3 })).resolves.toBe(first.name);
-      expect(warnings).toEqual([]);
+      expect(warnings()).toEqual([]);
       expect(() =>
         first.register(
           class NotATask extends BaseTask<[], null> {
@@ -67,7 +54,7 @@ describe('class tasks and several Apps', () => {
       await newer.worker().start();
       await expect((await Unbound.delay()).get({ timeout: 3 })).resolves.toBe(newer.name);
       await Unbound.delay();
-      expect(warnings).toEqual([
+      expect(warnings()).toEqual([
         `Unbound sends through App '${newer.name}', the newest of 2 open Apps; bind it with app.register(Unbound) or choose with app.setAsCurrent()`,
       ]);
       // Chosen explicitly: nothing to say.
@@ -80,7 +67,7 @@ describe('class tasks and several Apps', () => {
       older.setAsCurrent();
       await older.worker().start();
       await expect((await Chosen.delay()).get({ timeout: 3 })).resolves.toBe(older.name);
-      expect(warnings).toHaveLength(1);
+      expect(warnings()).toHaveLength(1);
     } finally {
       await newer.close();
       await older.close();

@@ -1,4 +1,6 @@
-import { App, type AppOptions } from '@queue/core';
+import { Writable } from 'node:stream';
+import winston from 'winston';
+import { App, configureLogging, type AppOptions } from '@queue/core';
 
 let counter = 0;
 
@@ -15,4 +17,20 @@ export async function waitFor(predicate: () => boolean, timeoutMs = 3000): Promi
     if (Date.now() > deadline) throw new Error('waitFor: condition not met in time');
     await new Promise((resolve) => setTimeout(resolve, 5));
   }
+}
+
+/** A log line as the JSON format writes it. */
+export type LogLine = Record<string, unknown> & { level: string; message: string };
+
+/** Sends every log line at `level` or above, as JSON, into the returned array (until `configureLogging` again). */
+export function captureLogs(level: 'debug' | 'info' | 'warn' = 'info'): LogLine[] {
+  const lines: LogLine[] = [];
+  const sink = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      lines.push(JSON.parse(chunk.toString()) as LogLine);
+      done();
+    },
+  });
+  configureLogging({ level, format: 'json', transports: [new winston.transports.Stream({ stream: sink })] });
+  return lines;
 }

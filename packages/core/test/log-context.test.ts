@@ -1,22 +1,9 @@
-import { Writable } from 'node:stream';
-import winston from 'winston';
 import { configureLogging, getTaskLogger } from '@queue/core';
-import { testApp } from './helpers';
+import { captureLogs, testApp } from './helpers';
 
 /** Each log line names its own task, on the memory transport too, when tasks run interleaved. */
 test('interleaved runs: every line carries the id of the task that logged it, failures included', async () => {
-  const lines: Array<Record<string, unknown>> = [];
-  const sink = new Writable({
-    write(chunk: Buffer, _encoding, done) {
-      lines.push(JSON.parse(chunk.toString()) as Record<string, unknown>);
-      done();
-    },
-  });
-  configureLogging({
-    level: 'info',
-    format: 'json',
-    transports: [new winston.transports.Stream({ stream: sink })],
-  });
+  const lines = captureLogs('info');
   const app = testApp();
   const logger = getTaskLogger('context.test');
   const subtasks = new Map<string, string>();

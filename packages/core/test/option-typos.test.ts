@@ -1,22 +1,10 @@
-import { Writable } from 'node:stream';
-import winston from 'winston';
 import { BaseTask, configureLogging, Task } from '@queue/core';
-import { testApp } from './helpers';
+import { captureLogs, testApp } from './helpers';
 
 /** A misspelt option written as a class field would be ignored silently: the App says so when it registers the task. */
 test('fields that look like options (typos, Celery spellings) are named in a warning; real options are not', async () => {
-  const warnings: string[] = [];
-  const sink = new Writable({
-    write(chunk: Buffer, _encoding, done) {
-      warnings.push((JSON.parse(chunk.toString()) as { message: string }).message);
-      done();
-    },
-  });
-  configureLogging({
-    level: 'warn',
-    format: 'json',
-    transports: [new winston.transports.Stream({ stream: sink })],
-  });
+  const lines = captureLogs('warn');
+  const warnings = () => lines.map((line) => line.message);
 
   @Task({ name: 'typos.misspelt' })
   class Misspelt extends BaseTask<[], null> {
@@ -43,7 +31,7 @@ test('fields that look like options (typos, Celery spellings) are named in a war
   try {
     app.getTask(Misspelt);
     app.getTask(Fine);
-    expect(warnings.sort()).toEqual([
+    expect(warnings().sort()).toEqual([
       "Misspelt: the field 'ackLate' is not a task option (did you mean 'acksLate'?); it is ignored",
       "Misspelt: the field 'maxRetry' is not a task option (did you mean 'maxRetries'?); it is ignored",
       "Misspelt: the field 'time_limit' is not a task option (did you mean 'timeLimit'?); it is ignored",

@@ -1,16 +1,8 @@
 import { Type } from 'class-transformer';
 import { IsEmail, IsInt, IsString, Min, ValidateNested } from 'class-validator';
-import {
-  App,
-  BaseTask,
-  RemoteTaskError,
-  Task,
-  TaskValidationError,
-  ValidateArgs,
-  type TaskEnvelope,
-} from '@queue/core';
-import { encodeTaskMessage, EMPTY_EMBED } from '@queue/core/transport';
+import { App, BaseTask, RemoteTaskError, Task, TaskValidationError, ValidateArgs } from '@queue/core';
 import { testApp } from './helpers';
+import { sendRaw } from './raw-message';
 
 class Address {
   @IsString() city!: string;
@@ -35,36 +27,6 @@ class Signup extends BaseTask<[SignupInput], string> {
 const valid = { email: 'ada@example.com', age: 36, address: { city: 'London' } };
 
 /** Publishes a raw message, as another client (e.g. Python Celery) would, bypassing client-side checks. */
-async function sendRaw(app: App, args: unknown[]): Promise<string> {
-  const id = `raw-${Math.random()}`;
-  const envelope: TaskEnvelope = {
-    id,
-    task: 'validate.signup',
-    args: args as never,
-    kwargs: {},
-    embed: EMPTY_EMBED,
-    retries: 0,
-    eta: null,
-    expires: null,
-    timelimit: [null, null],
-    rootId: id,
-    parentId: null,
-    group: null,
-    groupIndex: null,
-    shadow: null,
-    argsrepr: '',
-    kwargsrepr: '',
-    origin: 'test',
-    ignoreResult: false,
-    lang: 'py',
-    replyTo: '',
-    correlationId: id,
-    priority: 0,
-    extraHeaders: {},
-  };
-  await app.transport.publish(encodeTaskMessage(envelope), { queue: app.defaultQueue });
-  return id;
-}
 
 let app: App;
 beforeEach(async () => {
@@ -82,7 +44,7 @@ describe('payload validation', () => {
 
   it('invalid input sent by another client → FAILURE TaskValidationError naming each property and constraint, never retried', async () => {
     runs = 0;
-    const id = await sendRaw(app, [{ email: 'nope', age: 12, address: { city: 5 } }]);
+    const id = await sendRaw(app, 'validate.signup', [{ email: 'nope', age: 12, address: { city: 5 } }]);
     const error = (await app
       .asyncResult(id)
       .get({ timeout: 3 })
@@ -96,12 +58,12 @@ describe('payload validation', () => {
   });
 
   it('refuses unknown properties and non-object arguments', async () => {
-    const extra = await sendRaw(app, [{ ...valid, admin: true }]);
+    const extra = await sendRaw(app, 'validate.signup', [{ ...valid, admin: true }]);
     await expect(app.asyncResult(extra).get({ timeout: 3 })).rejects.toMatchObject({
       excType: 'TaskValidationError',
       excMessage: expect.stringContaining('admin'),
     });
-    const scalar = await sendRaw(app, [42]);
+    const scalar = await sendRaw(app, 'validate.signup', [42]);
     await expect(app.asyncResult(scalar).get({ timeout: 3 })).rejects.toMatchObject({
       excType: 'TaskValidationError',
     });

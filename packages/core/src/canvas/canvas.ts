@@ -1,6 +1,6 @@
 import type { JsonValue } from '../protocol/message';
 import { requireHost, type TaskHost } from '../task/task-host';
-import type { SignatureDict, WireOptions } from './signature-dict';
+import { toWireOptions, type SignatureDict, type SignatureOptions, type WireOptions } from './signature-dict';
 
 /** Finds the App a workflow is sent through. */
 export type HostRef = () => TaskHost;
@@ -36,6 +36,15 @@ export abstract class Canvas<THandle = unknown> {
    * as Celery's workflows do. Works on a frozen clone. @internal
    */
   abstract applyWith(host: TaskHost, partial: JsonValue[], overrides: WireOptions): Promise<THandle>;
+
+  /**
+   * Sends it: `args` go first to its task (a chain's first step, every member of a group or chord header),
+   * unless immutable; `options` (`countdown`, `queue`, …) apply to what is sent. Resolves with the handle on
+   * its outcome: the task's (or a chain's last step's, a chord body's) `AsyncResult`, a group's `GroupResult`.
+   */
+  applyAsync(args: unknown[] = [], options: SignatureOptions = {}): Promise<THandle> {
+    return this.applyWith(this.host(), args as JsonValue[], toWireOptions(options));
+  }
 
   /**
    * The same step, followed by `callback` with its result first when it succeeds (Celery's `link`): on a

@@ -5,7 +5,7 @@ import type { TaskHost } from '../task/task-host';
 import { appendTo, Canvas, type HostRef } from './canvas';
 import { Chord } from './chord';
 import { Group } from './group';
-import { toWireOptions, type SignatureDict, type SignatureOptions, type WireOptions } from './signature-dict';
+import { type SignatureDict, type WireOptions } from './signature-dict';
 
 /** Fields that make a step part of an outer group or chord: only a chain's last step carries them. */
 const MEMBERSHIP = ['group_id', 'group_index', 'chord'] as const;
@@ -29,11 +29,6 @@ export class Chain<TOut = unknown> extends Canvas<AsyncResult<TOut>> {
         'a chain cannot end with a group: follow it with a task (a chord) or send the group itself',
       );
     }
-  }
-
-  /** Sends the first step (with `args` first unless immutable); resolves with the last step's result. */
-  applyAsync(args: unknown[] = [], options: SignatureOptions = {}): Promise<AsyncResult<TOut>> {
-    return this.applyWith(this.host(), args as JsonValue[], toWireOptions(options));
   }
 
   /** Sends the first step with `args` first: `applyAsync(args)`. */

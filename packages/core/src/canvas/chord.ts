@@ -4,13 +4,7 @@ import type { AsyncResult } from '../result/async-result';
 import type { TaskHost } from '../task/task-host';
 import { appendTo, Canvas, type HostRef } from './canvas';
 import { Group } from './group';
-import {
-  frozenId,
-  toWireOptions,
-  type SignatureDict,
-  type SignatureOptions,
-  type WireOptions,
-} from './signature-dict';
+import { frozenId, type SignatureDict, type WireOptions } from './signature-dict';
 
 /**
  * A group (the header) whose results, in order, are passed to one more task (the body) once every header
@@ -33,11 +27,6 @@ export class Chord<TOut = unknown> extends Canvas<AsyncResult<TOut>> {
     const nested = this.header.find((task) => task instanceof Group);
     if (nested)
       throw new ConfigurationError('a group in a chord header is not supported: list its tasks instead');
-  }
-
-  /** Sends the header (each task gets `args` first unless immutable); resolves with the body's result. */
-  applyAsync(args: unknown[] = [], options: SignatureOptions = {}): Promise<AsyncResult<TOut>> {
-    return this.applyWith(this.host(), args as JsonValue[], toWireOptions(options));
   }
 
   /** Sends the header: `applyAsync()` with no arguments. */

@@ -3,13 +3,7 @@ import { GroupResult } from '../result/group-result';
 import type { TaskHost } from '../task/task-host';
 import { ConfigurationError } from '../errors';
 import { appendTo, Canvas, type HostRef } from './canvas';
-import {
-  frozenId,
-  toWireOptions,
-  type SignatureDict,
-  type SignatureOptions,
-  type WireOptions,
-} from './signature-dict';
+import { frozenId, type SignatureDict, type WireOptions } from './signature-dict';
 
 /** Tasks sent together to run in parallel, each message carrying the same group id (Celery's `group`). */
 export class Group<TOut extends unknown[] = unknown[]> extends Canvas<GroupResult<TOut>> {
@@ -20,11 +14,6 @@ export class Group<TOut extends unknown[] = unknown[]> extends Canvas<GroupResul
     super(options, host);
     // A group inside a group adds its members (Celery flattens them too).
     this.tasks = tasks.flatMap((task) => (task instanceof Group ? task.tasks : [task]));
-  }
-
-  /** Sends every member (each gets `args` first unless immutable); resolves with their results in order. */
-  applyAsync(args: unknown[] = [], options: SignatureOptions = {}): Promise<GroupResult<TOut>> {
-    return this.applyWith(this.host(), args as JsonValue[], toWireOptions(options));
   }
 
   /** Sends every member: `applyAsync()` with no arguments. */

@@ -81,7 +81,7 @@ export class Signature<
   }
 
   /** Sends the task: `args` go before the signature's own (ignored when immutable). */
-  applyAsync(args?: TIn, options: SignatureOptions = {}): Promise<AsyncResult<TOut>> {
+  override applyAsync(args?: TIn, options: SignatureOptions = {}): Promise<AsyncResult<TOut>> {
     return this.applyWith(this.host(), (args ?? []) as JsonValue[], toWireOptions(options));
   }
 
