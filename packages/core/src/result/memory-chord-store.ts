@@ -30,7 +30,7 @@ export class MemoryChordStore implements ChordStore {
 }
 
 /** Parts in header order (`group_index`; parts without one last, as Celery's `+inf` score). */
-export function orderedParts(parts: ChordPart[]): ChordPart[] {
+function orderedParts(parts: ChordPart[]): ChordPart[] {
   const rank = (part: ChordPart) => part.groupIndex ?? Number.POSITIVE_INFINITY;
   return parts.sort((a, b) => rank(a) - rank(b));
 }

@@ -29,7 +29,6 @@ export {
 } from './registry';
 
 export type { ChordPart, ChordStore, ReplyTarget, ResultBackend } from '../result/result-backend';
-export { orderedParts } from '../result/memory-chord-store';
 export { StateCache } from '../result/state-cache';
 export { StateListeners } from '../result/state-listeners';
 
