@@ -44,6 +44,9 @@ export {
 export {
   BaseTask,
   type ArgsOf,
+  type StateMeta,
+  type StateName,
+  type StatesOf,
   type ExceptionInfo,
   type ResultOf,
   type RetryOptions,
@@ -71,7 +74,16 @@ export type { ApplyOptions } from './task/apply-options';
 export type { DeliveryInfo, TaskRequest } from './task/request';
 export type { TaskHost } from './task/task-host';
 
-export { AsyncResult, type GetOptions, type StateChange, type TaskError } from './result/async-result';
+export {
+  AsyncResult,
+  type AnyStateChange,
+  type DeclaredStates,
+  type GetOptions,
+  type NoStates,
+  type TypedStateChange,
+  type StateChange,
+  type TaskError,
+} from './result/async-result';
 export { GroupResult, type GroupStateChange } from './result/group-result';
 
 export { Canvas } from './canvas/canvas';

@@ -4,7 +4,10 @@ import {
   Task,
   TaskRevokedError,
   type AsyncResult,
+  type BoundTask,
+  type StateChange,
   type TaskError,
+  type TaskState,
 } from '@queue/core';
 import { testApp } from './helpers';
 
@@ -73,6 +76,58 @@ describe('get({ propagate: false })', () => {
       const strict = result.get({ timeout: 3 });
       same<typeof strict, Promise<number>>(true);
       await expect(strict).rejects.toBeInstanceOf(RemoteTaskError);
+    } finally {
+      await app.close();
+    }
+  });
+});
+
+describe('declared custom states', () => {
+  type States = { PROGRESS: { percent: number }; UPLOADING: { file: string } };
+
+  test("updateState checks a declared state's meta; a caller's info is typed by the state", async () => {
+    @Task({ name: 'typing.report' })
+    class Report extends BaseTask<[number], string, States> {
+      async run(n: number) {
+        await this.updateState('PROGRESS', { percent: 50 });
+        await this.sleepMs(50); // the caller is following by then
+        return `report-${n}`;
+      }
+    }
+    // Never called: what updateState accepts once states are declared.
+    void ((task: Report) => {
+      // @ts-expect-error PROGRESS carries { percent }
+      void task.updateState('PROGRESS', { pct: 50 });
+      // @ts-expect-error not a declared state
+      void task.updateState('PROGRES', { percent: 50 });
+      void task.updateState('STARTED', { anything: true });
+    });
+    const app = testApp();
+    try {
+      const bound = app.task(
+        { name: 'typing.bound-progress', bind: true },
+        async (self: BoundTask<[number], number, States>, n: number) => {
+          await self.updateState('UPLOADING', { file: `f${n}` });
+          await self.sleepMs(50);
+          return n;
+        },
+      );
+      await app.worker({ concurrency: 2 }).start();
+      const report = await Report.delay(1);
+      same<typeof report, AsyncResult<string, States>>(true);
+      const uploaded = await bound.delay(7);
+      same<typeof uploaded, AsyncResult<number, States>>(true);
+      const seen: string[] = [];
+      for (const result of [report, uploaded] as Array<AsyncResult<unknown, States>>) {
+        for await (const change of result) {
+          if (change.state === 'PROGRESS') seen.push(`${change.info.percent}%`);
+          if (change.state === 'UPLOADING') seen.push(change.info.file);
+          if (change.state === 'FAILURE') same<typeof change.info, TaskError>(true);
+        }
+      }
+      expect(seen).toEqual(['50%', 'f7']);
+      // Without declared states nothing changes: info is unknown.
+      same<StateChange, { readonly state: TaskState; readonly info: unknown }>(true);
     } finally {
       await app.close();
     }

@@ -7,7 +7,7 @@ import { getTaskLogger, type Logger } from '../logging/logger';
 import type { JsonLimits } from '../protocol/json';
 import type { TaskEnvelope } from '../protocol/message';
 import { decodeTaskMessage, encodeTaskMessage, ORIGIN } from '../protocol/task-codec';
-import { AsyncResult } from '../result/async-result';
+import { AsyncResult, type DeclaredStates, type NoStates } from '../result/async-result';
 import type { ChordStore, ResultBackend } from '../result/result-backend';
 import { MemoryResultBackend } from '../result/memory-result-backend';
 import { validateApplyOptions, type ApplyOptions } from '../task/apply-options';
@@ -131,10 +131,10 @@ export class App implements TaskHost {
    * Defines a function task in this App. Call the result to run the body here; `delay`/`applyAsync` send it.
    * With `bind: true` the function receives the task object first (`self.request`, `self.retry`, ...).
    */
-  task<TArgs extends unknown[], TReturn>(
+  task<TArgs extends unknown[], TReturn, TStates extends DeclaredStates = NoStates>(
     options: BoundTaskOptions,
-    fn: (self: BoundTask<TArgs, TReturn>, ...args: TArgs) => TReturn,
-  ): TaskFunction<TArgs, TReturn>;
+    fn: (self: BoundTask<TArgs, Awaited<TReturn>, TStates>, ...args: TArgs) => TReturn,
+  ): TaskFunction<TArgs, TReturn, TStates>;
   task<TArgs extends unknown[], TReturn>(
     options: UnboundTaskOptions,
     fn: (...args: TArgs) => TReturn,

@@ -15,13 +15,42 @@ export interface Revoker {
   revoke(taskId: string, options: { terminate?: boolean; signal?: string | number }): Promise<unknown>;
 }
 
-/** One observed state of a task. */
-export interface StateChange {
+/** A task's custom states and the meta each reports (`{ PROGRESS: { percent: number } }`). */
+export type DeclaredStates = Record<string, unknown>;
+
+/** No declared states (the default): any state name, `info` unknown. */
+export type NoStates = Record<never, never>;
+
+/** A state as a task without declared states reports it. */
+export interface AnyStateChange {
   /** The state reported. */
   readonly state: TaskState;
   /** Meta of a custom state, the value of SUCCESS, or a `RemoteTaskError` for RETRY/FAILURE/REVOKED. */
   readonly info: unknown;
 }
+
+/** A built-in or declared state with its `info`. */
+export interface TypedStateChange<TState extends string, TInfo> {
+  /** The state reported. */
+  readonly state: TState;
+  /** What comes with it. */
+  readonly info: TInfo;
+}
+
+/**
+ * One observed state of a task. Without declared states, `info` is `unknown`: the meta of a custom state,
+ * the value of SUCCESS, or a `RemoteTaskError` for RETRY/FAILURE/REVOKED. When the task declares its states
+ * (`BaseTask<Args, Result, { PROGRESS: { percent: number } }>`), `info` is typed by the state:
+ * `if (change.state === 'PROGRESS') change.info.percent`.
+ */
+export type StateChange<T = unknown, TStates extends DeclaredStates = NoStates> = [keyof TStates] extends [
+  never,
+]
+  ? AnyStateChange
+  : | TypedStateChange<'SUCCESS', T>
+    | TypedStateChange<'RETRY' | 'FAILURE' | 'REVOKED', TaskError>
+    | TypedStateChange<'PENDING' | 'RECEIVED' | 'STARTED', unknown>
+    | { [K in keyof TStates & string]: TypedStateChange<K, TStates[K]> }[keyof TStates & string];
 
 /** Options of `AsyncResult.get()` and `GroupResult.get()`. */
 export interface GetOptions {
@@ -34,6 +63,11 @@ export interface GetOptions {
 /** What a failed or revoked task's `get({ propagate: false })` resolves with. */
 export type TaskError = RemoteTaskError | TaskRevokedError;
 
+/** A stored state as the change a caller sees (its `info` decoded, typed by the caller's task). */
+function changeOf<T, TStates extends DeclaredStates>(state: StateMessage): StateChange<T, TStates> {
+  return { state: state.state, info: infoOf(state) } as StateChange<T, TStates>;
+}
+
 function infoOf(state: StateMessage): unknown {
   return EXCEPTION_STATES.has(state.state)
     ? deserializeError(state.result, state.traceback, state.taskId)
@@ -44,7 +78,7 @@ function infoOf(state: StateMessage): unknown {
  * The handle of a sent task: its state as last reported, and its result once ready.
  * With `rpc://`, only the App that sent the task receives its states.
  */
-export class AsyncResult<T = unknown> {
+export class AsyncResult<T = unknown, TStates extends DeclaredStates = NoStates> {
   constructor(
     /** The task id. */
     readonly id: string,
@@ -102,9 +136,11 @@ export class AsyncResult<T = unknown> {
    * afterwards `state` and `info` show it too. PENDING when nothing is stored.
    * @throws CorruptResultError when what is stored is not a state document.
    */
-  async refresh(): Promise<StateChange> {
+  async refresh(): Promise<StateChange<T, TStates>> {
     const stored = (await this.backend.fetch(this.id)) ?? this.latest;
-    return stored ? { state: stored.state, info: infoOf(stored) } : { state: States.PENDING, info: null };
+    return changeOf<T, TStates>(
+      stored ?? { taskId: this.id, state: States.PENDING, result: null, traceback: null, children: null },
+    );
   }
 
   /** Removes the task's stored state (Celery's `forget()`); `state` is PENDING again where it was read from the store. */
@@ -113,8 +149,8 @@ export class AsyncResult<T = unknown> {
   }
 
   /** Calls `listener` for every state reported from now on. Returns the function that stops it. */
-  onState(listener: (change: StateChange) => void): () => void {
-    return this.backend.subscribe(this.id, (state) => listener({ state: state.state, info: infoOf(state) }));
+  onState(listener: (change: StateChange<T, TStates>) => void): () => void {
+    return this.backend.subscribe(this.id, (state) => listener(changeOf<T, TStates>(state)));
   }
 
   /**
@@ -177,7 +213,7 @@ export class AsyncResult<T = unknown> {
    * Iterates state changes as they happen (starting with the current one, if any), ending after a ready state;
    * the same state with the same meta twice in a row is reported once.
    */
-  async *[Symbol.asyncIterator](): AsyncIterator<StateChange> {
+  async *[Symbol.asyncIterator](): AsyncIterator<StateChange<T, TStates>> {
     const queue: StateMessage[] = [];
     let wake: (() => void) | undefined;
     const unsubscribe = this.backend.subscribe(this.id, (state) => {
@@ -200,7 +236,7 @@ export class AsyncResult<T = unknown> {
         const key = `${state.state}\u0000${JSON.stringify(state.result)}`;
         if (key === previous) continue;
         previous = key;
-        yield { state: state.state, info: infoOf(state) };
+        yield changeOf<T, TStates>(state);
         if (READY_STATES.has(state.state)) return;
       }
     } finally {

@@ -2,8 +2,8 @@ import { setTimeout as sleepFor } from 'node:timers/promises';
 import { Signature, type FullSignature, type HeadOf, type TailOf } from '../canvas/signature';
 import { MaxRetriesExceededError, Retry } from '../errors';
 import { getTaskLogger, type Logger } from '../logging/logger';
-import type { TaskState } from '../protocol/message';
-import type { AsyncResult } from '../result/async-result';
+import type { BuiltinState, TaskState } from '../protocol/message';
+import type { AsyncResult, DeclaredStates, NoStates } from '../result/async-result';
 import type { ApplyOptions } from './apply-options';
 import { bindingOf } from './binding';
 import { retryDelaySeconds } from './retry-policy';
@@ -44,6 +44,15 @@ export type TaskClass<T extends BaseTask = BaseTask> = new () => T;
 type AnyTask = BaseTask<any, any>;
 /** The parameters of a task class's `run` (read from `run`, so a class that omits BaseTask's generics is typed too). */
 export type ArgsOf<T> = T extends { run(...args: infer A): unknown } ? A : never;
+/** The states a task may report: any without declared states, else the declared and built-in ones. */
+export type StateName<TStates extends DeclaredStates> = [keyof TStates] extends [never]
+  ? TaskState
+  : (keyof TStates & string) | BuiltinState;
+/** The meta a state of `TStates` carries (`unknown` for a built-in or undeclared state). */
+export type StateMeta<TStates extends DeclaredStates, K> = K extends keyof TStates ? TStates[K] : unknown;
+/** The custom states a task class declares (its third type parameter). */
+export type StatesOf<T> =
+  T extends Pick<BaseTask<never[], unknown, infer S>, 'declaredStates'> ? S : NoStates;
 /** What a task class's `run` resolves to. */
 export type ResultOf<T> = T extends { run(...args: never[]): infer R } ? Awaited<R> : never;
 
@@ -76,7 +85,14 @@ export interface BaseTask<TArgs extends unknown[] = unknown[], TResult = unknown
  * ```
  */
 // eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging -- see the interface above
-export abstract class BaseTask<TArgs extends unknown[] = unknown[], TResult = unknown> {
+export abstract class BaseTask<
+  TArgs extends unknown[] = unknown[],
+  TResult = unknown,
+  TStates extends DeclaredStates = NoStates,
+> {
+  /** Type-level only (never set): the custom states this task declares, as callers see them. */
+  declare readonly declaredStates?: TStates;
+
   private ownLogger?: Logger;
 
   /** The task body. */
@@ -170,11 +186,15 @@ export abstract class BaseTask<TArgs extends unknown[] = unknown[], TResult = un
     throw new Retry(`Retry in ${Math.max(0, Math.round(when - Date.now()))}ms`, options.exc, when);
   }
 
-  /** Reports a state of the current run, e.g. `updateState('PROGRESS', { percent: 40 })`. No-op outside a worker run. */
-  async updateState(state: TaskState, meta: unknown = null): Promise<void> {
+  /**
+   * Reports a state of the current run, e.g. `updateState('PROGRESS', { percent: 40 })`. When the class
+   * declares its states (third type parameter), only those (and the built-in ones) are accepted, each with
+   * its meta type. No-op outside a worker run.
+   */
+  async updateState<K extends StateName<TStates>>(state: K, meta?: StateMeta<TStates, K>): Promise<void> {
     const context = runContext.getStore();
     if (!context?.reportState) return;
-    await context.reportState(state, meta);
+    await context.reportState(state, meta ?? null);
   }
 
   /**
@@ -194,16 +214,20 @@ export abstract class BaseTask<TArgs extends unknown[] = unknown[], TResult = un
   static delay<T extends AnyTask>(
     this: new () => T,
     ...args: ArgsOf<T>
-  ): Promise<AsyncResult<Awaited<ResultOf<T>>>> {
-    return hostFor(this).applyTask<Awaited<ResultOf<T>>>(this as unknown as TaskClass, { args });
+  ): Promise<AsyncResult<Awaited<ResultOf<T>>, StatesOf<T>>> {
+    return hostFor(this).applyTask(this as unknown as TaskClass, { args }) as unknown as Promise<
+      AsyncResult<Awaited<ResultOf<T>>, StatesOf<T>>
+    >;
   }
 
   /** Sends the task with full control (kwargs, id, countdown/eta, expires, queue, priority, headers). */
   static applyAsync<T extends AnyTask>(
     this: new () => T,
     options: ApplyOptions<ArgsOf<T>> = {},
-  ): Promise<AsyncResult<Awaited<ResultOf<T>>>> {
-    return hostFor(this).applyTask<Awaited<ResultOf<T>>>(this as unknown as TaskClass, options);
+  ): Promise<AsyncResult<Awaited<ResultOf<T>>, StatesOf<T>>> {
+    return hostFor(this).applyTask(this as unknown as TaskClass, options) as unknown as Promise<
+      AsyncResult<Awaited<ResultOf<T>>, StatesOf<T>>
+    >;
   }
 
   /** A signature for workflows: `Add.s(2, 2)`, or every argument but the first (`Mul.s(4)` in a chain). */

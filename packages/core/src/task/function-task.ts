@@ -1,6 +1,6 @@
 import { Signature, type Signs } from '../canvas/signature';
 import { InvalidTaskOptionsError } from '../errors';
-import type { AsyncResult } from '../result/async-result';
+import type { AsyncResult, DeclaredStates, NoStates } from '../result/async-result';
 import type { ApplyOptions } from './apply-options';
 import { BaseTask } from './base-task';
 import { definitionSite } from './defined-at';
@@ -9,19 +9,27 @@ import { validateTaskOptions, type TaskOptions } from './options';
 import { requireHost, type TaskHost } from './task-host';
 
 /** The task object a bound function task receives first (Celery's `self`): `self.request`, `self.retry()`… */
-export type BoundTask<TArgs extends unknown[] = unknown[], TReturn = unknown> = BaseTask<TArgs, TReturn>;
+export type BoundTask<
+  TArgs extends unknown[] = unknown[],
+  TReturn = unknown,
+  TStates extends DeclaredStates = NoStates,
+> = BaseTask<TArgs, TReturn, TStates>;
 
 /**
  * A function task: call it to run the body here (`ping()`), or send it to a worker with `delay`/`applyAsync`.
  */
-export interface TaskFunction<TArgs extends unknown[], TReturn> extends Signs<TArgs, Awaited<TReturn>> {
+export interface TaskFunction<
+  TArgs extends unknown[],
+  TReturn,
+  TStates extends DeclaredStates = NoStates,
+> extends Signs<TArgs, Awaited<TReturn>> {
   (...args: TArgs): Promise<Awaited<TReturn>>;
   /** The registered task name. */
   readonly taskName: string;
   /** Sends the task with positional arguments; resolves once the broker has the message. */
-  delay(...args: TArgs): Promise<AsyncResult<Awaited<TReturn>>>;
+  delay(...args: TArgs): Promise<AsyncResult<Awaited<TReturn>, TStates>>;
   /** Sends the task with full control (kwargs, id, countdown/eta, expires, queue, priority, headers). */
-  applyAsync(options?: ApplyOptions<TArgs>): Promise<AsyncResult<Awaited<TReturn>>>;
+  applyAsync(options?: ApplyOptions<TArgs>): Promise<AsyncResult<Awaited<TReturn>, TStates>>;
 }
 
 type Body = (...args: never[]) => unknown;
@@ -102,10 +110,10 @@ export type UnboundTaskOptions = TaskOptions & {
 /**
  * A function task registered in every App (Celery's `shared_task`); `delay` uses the current App.
  */
-export function sharedTask<TArgs extends unknown[], TReturn>(
+export function sharedTask<TArgs extends unknown[], TReturn, TStates extends DeclaredStates = NoStates>(
   options: BoundTaskOptions,
-  fn: (self: BoundTask<TArgs, TReturn>, ...args: TArgs) => TReturn,
-): TaskFunction<TArgs, TReturn>;
+  fn: (self: BoundTask<TArgs, Awaited<TReturn>, TStates>, ...args: TArgs) => TReturn,
+): TaskFunction<TArgs, TReturn, TStates>;
 export function sharedTask<TArgs extends unknown[], TReturn>(
   options: UnboundTaskOptions,
   fn: (...args: TArgs) => TReturn,
