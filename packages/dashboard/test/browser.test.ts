@@ -15,7 +15,8 @@ import { bundleAssets, waitFor } from './helpers';
 /**
  * The dashboard in Debian's chromium against the real fleet: RabbitMQ, a Python Celery 5.2 worker (-E,
  * prefork) and one of ours (task events on), results and PROGRESS in Redis. Each page is checked and
- * saved as a screenshot (packages/dashboard/screenshots, shown in the README). Other test files share the
+ * saved as a screenshot: into a temporary folder, or, with UPDATE_SCREENSHOTS=1, into
+ * packages/dashboard/screenshots (shown in the README; a test run leaves the checkout unchanged). Other test files share the
  * broker: everything here is found by its own worker names, queues and task ids.
  */
 requireCelery();
@@ -28,7 +29,10 @@ jest.setTimeout(40_000);
 const AMQP_URL = process.env.TEST_AMQP_URL ?? 'amqp://guest:guest@127.0.0.1:5672//';
 const REDIS_URL = 'redis://127.0.0.1:6379/11';
 const FIXTURES = join(__dirname, 'fixtures');
-const SCREENSHOTS = join(__dirname, '..', 'screenshots');
+const SCREENSHOTS =
+  process.env.UPDATE_SCREENSHOTS === '1'
+    ? join(__dirname, '..', 'screenshots')
+    : join(tmpdir(), `queue-dashboard-screenshots-${process.pid}`);
 const suffix = randomUUID().slice(0, 8);
 const TS_QUEUE = `test.dash.ts.${suffix}`;
 const PY_QUEUE = `test.dash.py.${suffix}`;
