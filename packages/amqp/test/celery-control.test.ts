@@ -357,13 +357,13 @@ describe('remote control and events between our workers and Celery 5.2', () => {
       return { result, outcome };
     }
 
-    test('`celery control terminate SIGTERM <id>`: our caller sees REVOKED at once, the task stops', async () => {
-      const { result, outcome } = await running('ctl.sleep', 10_000);
+    /** `celery control terminate SIGTERM <id>` to the CLI worker; its reply says it found the task. */
+    async function terminateWithCelery(id: string) {
       const terminate = await celery(
         'control',
         'terminate',
         'SIGTERM',
-        result.id,
+        id,
         '-d',
         CLI_HOST,
         '--json',
@@ -371,7 +371,13 @@ describe('remote control and events between our workers and Celery 5.2', () => {
         '5',
       );
       // `celery control --json` prints the list of replies.
-      expect(jsonOf<unknown>(terminate)).toEqual([{ [CLI_HOST]: { ok: `terminate: ${result.id}` } }]);
+      expect(jsonOf<unknown>(terminate)).toEqual([{ [CLI_HOST]: { ok: `terminate: ${id}` } }]);
+      return terminate;
+    }
+
+    test('`celery control terminate SIGTERM <id>`: our caller sees REVOKED at once, the task stops', async () => {
+      const { result, outcome } = await running('ctl.sleep', 10_000);
+      const terminate = await terminateWithCelery(result.id);
       const { at, error } = await outcome;
       expect(error).toBeInstanceOf(TaskRevokedError);
       expect(result.state).toBe('REVOKED');
@@ -423,19 +429,7 @@ describe('remote control and events between our workers and Celery 5.2', () => {
 
     test('a body that ignores its signal is abandoned: REVOKED stands when it returns later', async () => {
       const { result, outcome } = await running('ctl.stubborn', 1500);
-      const terminate = await celery(
-        'control',
-        'terminate',
-        'SIGTERM',
-        result.id,
-        '-d',
-        CLI_HOST,
-        '--json',
-        '-t',
-        '5',
-      );
-      // `celery control --json` prints the list of replies.
-      expect(jsonOf<unknown>(terminate)).toEqual([{ [CLI_HOST]: { ok: `terminate: ${result.id}` } }]);
+      await terminateWithCelery(result.id);
       expect((await outcome).error).toBeInstanceOf(TaskRevokedError);
       // The async pool cannot stop a body that never looks at its signal: it runs on, its result is dropped.
       await waitFor(() => ledgerLines(ledger).includes(`${result.id} done`), 5_000);

@@ -475,7 +475,8 @@ export class Worker extends EventEmitter<WorkerEvents> implements ControlledWork
     if (this.state !== 'running') return; // stopping: the unsettled message returns to its queue
     if (task.options.trackReceived) await this.quietly(report.received(), envelope);
     // Over its rate limit, it waits here, reserved, before a pool slot: other task names go on meanwhile.
-    const turn = await this.rateLimits.turn(envelope.task, envelope.id);
+    const ready = this.rateLimits.turn(envelope.task, envelope.id);
+    const turn = typeof ready === 'string' ? ready : await ready;
     if (turn === 'stopped') return; // warm stop: left unsettled, it returns to its queue
     if (turn === 'revoked') {
       await this.discardRevoked(delivery, envelope, report, 'revoked');

@@ -141,13 +141,14 @@ export class RateLimiter {
   }
 
   /** Waits until a task of this name may take a pool slot: `run`, or `revoked`/`stopped` while it waited. */
-  turn(taskName: string, taskId: string): Promise<Turn> {
-    if (this.closed) return Promise.resolve('stopped');
-    if (this.disabled) return Promise.resolve('run');
+  turn(taskName: string, taskId: string): Turn | Promise<Turn> {
+    // Synchronous unless it must wait: most tasks have no limit, and the worker's path stays promise-free.
+    if (this.closed) return 'stopped';
+    if (this.disabled) return 'run';
     const lane = this.laneOf(taskName);
-    if (!lane.bucket) return Promise.resolve('run');
+    if (!lane.bucket) return 'run';
     // FIFO: a newcomer may go only when nobody of its name waits ahead of it.
-    if (lane.waiting.length === 0 && lane.bucket.tryTake()) return Promise.resolve('run');
+    if (lane.waiting.length === 0 && lane.bucket.tryTake()) return 'run';
     return new Promise<Turn>((resolve) => {
       lane.waiting.push({ id: taskId, resolve });
       this.schedule(lane);
